@@ -1,0 +1,11 @@
+# Warning flags shared by every CYPHONIC target (STYLE.md §10). Link `cyphonic::warnings`
+# privately; `cyphonic::strict_warnings` adds -Wconversion for the wire and crypto modules.
+# CI configures with -DCMAKE_COMPILE_WARNING_AS_ERROR=ON.
+add_library(cyphonic_warnings INTERFACE)
+add_library(cyphonic::warnings ALIAS cyphonic_warnings)
+target_compile_options(cyphonic_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow)
+
+add_library(cyphonic_strict_warnings INTERFACE)
+add_library(cyphonic::strict_warnings ALIAS cyphonic_strict_warnings)
+target_link_libraries(cyphonic_strict_warnings INTERFACE cyphonic_warnings)
+target_compile_options(cyphonic_strict_warnings INTERFACE -Wconversion -Wsign-conversion)

@@ -1,0 +1,96 @@
+#include "cyphonic/wire/types.hpp"
+
+namespace cyphonic::wire {
+
+std::string_view to_string(MessageType t) noexcept {
+    switch (t) {
+        case MessageType::Ack:
+            return "ack";
+        case MessageType::LoginRequest:
+            return "login_request";
+        case MessageType::LoginResponse:
+            return "login_response";
+        case MessageType::RegistrationRequest:
+            return "registration_request";
+        case MessageType::RegistrationResponse:
+            return "registration_response";
+        case MessageType::KeepAlive:
+            return "keep_alive";
+        case MessageType::DirectionRequest:
+            return "direction_request";
+        case MessageType::RouteDirectionToResponder:
+            return "route_direction_to_responder";
+        case MessageType::RouteDirectionConfirmation:
+            return "route_direction_confirmation";
+        case MessageType::RouteDirectionToInitiator:
+            return "route_direction_to_initiator";
+        case MessageType::RelayRequest:
+            return "relay_request";
+        case MessageType::RelayResponse:
+            return "relay_response";
+        case MessageType::HolePunching:
+            return "hole_punching";
+        case MessageType::TunnelRequest:
+            return "tunnel_request";
+        case MessageType::TunnelResponse:
+            return "tunnel_response";
+        case MessageType::Capsule:
+            return "capsule";
+        case MessageType::GeneralNodeUpdateNotify:
+            return "general_node_update_notify";
+        case MessageType::Error:
+            return "error";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(CipherSuiteId s) noexcept {
+    switch (s) {
+        case CipherSuiteId::AesCbcHmacMd5:
+            return "aes-256-cbc-hmac-md5";
+        case CipherSuiteId::Aes256Gcm:
+            return "aes-256-gcm";
+        case CipherSuiteId::ChaCha20Poly1305:
+            return "chacha20-poly1305";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(ErrorCode c) noexcept {
+    switch (c) {
+        case ErrorCode::BadRequest:
+            return "bad_request";
+        case ErrorCode::AuthFailed:
+            return "auth_failed";
+        case ErrorCode::Unsupported:
+            return "unsupported";
+        case ErrorCode::KeyExpired:
+            return "key_expired";
+        case ErrorCode::UnknownPeer:
+            return "unknown_peer";
+        case ErrorCode::PeerUnreachable:
+            return "peer_unreachable";
+        case ErrorCode::RelayUnavailable:
+            return "relay_unavailable";
+        case ErrorCode::UnknownPath:
+            return "unknown_path";
+        case ErrorCode::RateLimited:
+            return "rate_limited";
+        case ErrorCode::Internal:
+            return "internal";
+    }
+    return "internal";
+}
+
+std::string_view to_string(DecodeError e) noexcept {
+    switch (e) {
+#define CYPHONIC_CASE(name) \
+    case DecodeError::name: \
+        return #name;
+        CYPHONIC_DECODE_ERRORS(CYPHONIC_CASE)
+#undef CYPHONIC_CASE
+    }
+    return "unknown";
+}
+
+}  // namespace cyphonic::wire

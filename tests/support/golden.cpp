@@ -1,0 +1,41 @@
+#include "support/golden.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace cyphonic::golden {
+
+std::filesystem::path path(const std::string& name) {
+    return std::filesystem::path(CYPHONIC_GOLDEN_DIR) / name;
+}
+
+Bytes hex(std::string_view text) {
+    std::string digits;
+    std::istringstream lines{std::string(text)};
+    for (std::string line; std::getline(lines, line);) {
+        const auto first = line.find_first_not_of(" \t");
+        if (first != std::string::npos && line[first] == '#') {
+            continue;
+        }
+        digits += line;
+        digits += '\n';
+    }
+    auto bytes = from_hex(digits);
+    if (!bytes) {
+        throw std::runtime_error("golden: not valid hex: " + std::string(text.substr(0, 40)));
+    }
+    return *bytes;
+}
+
+Bytes read(const std::string& name) {
+    std::ifstream in(path(name));
+    if (!in) {
+        throw std::runtime_error("golden: cannot open " + path(name).string());
+    }
+    std::stringstream content;
+    content << in.rdbuf();
+    return hex(content.str());
+}
+
+}  // namespace cyphonic::golden
