@@ -1,5 +1,7 @@
 #include "support/golden.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -36,6 +38,23 @@ Bytes read(const std::string& name) {
     std::stringstream content;
     content << in.rdbuf();
     return hex(content.str());
+}
+
+void write(const std::string& name, const std::string& comment, ByteView bytes) {
+    std::filesystem::create_directories(path(name).parent_path());
+    std::ofstream out(path(name));
+    out << "# " << comment << "\n";
+    for (std::size_t i = 0; i < bytes.size(); i += 32) {
+        out << to_hex(bytes.subspan(i, std::min<std::size_t>(32, bytes.size() - i))) << "\n";
+    }
+    if (!out) {
+        throw std::runtime_error("golden: cannot write " + path(name).string());
+    }
+}
+
+bool writing() {
+    const char* v = std::getenv("CYPHONIC_WRITE_GOLDEN");
+    return v != nullptr && std::string_view(v) == "1";
 }
 
 }  // namespace cyphonic::golden

@@ -134,7 +134,7 @@ enum class DecodeError : std::uint8_t {
 #undef CYPHONIC_ENUMERATOR
 };
 inline constexpr std::size_t kDecodeErrorCount = 0
-#define CYPHONIC_COUNT(name) +1
+#define CYPHONIC_COUNT(name) +1  // NOLINT(bugprone-macro-parentheses)
     CYPHONIC_DECODE_ERRORS(CYPHONIC_COUNT)
 #undef CYPHONIC_COUNT
     ;
