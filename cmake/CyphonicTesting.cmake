@@ -8,6 +8,8 @@
 #   Always: a replay binary `fuzz_<name>_replay` that ctest runs over the corpus (label fuzz),
 #   so every test run re-checks every corpus input with the compiler in use.
 include(GoogleTest)
+# Included from the top-level CMakeLists, so ctest finds every test from the build root.
+enable_testing()
 
 if(CYPHONIC_BUILD_FUZZERS)
     # Instrument everything (the library too) so libFuzzer sees coverage inside the decoders.
@@ -26,7 +28,8 @@ function(cyphonic_add_test name)
     if(NOT ARG_LABEL)
         set(ARG_LABEL unit)
     endif()
-    gtest_discover_tests(${name} PROPERTIES LABELS ${ARG_LABEL} DISCOVERY_TIMEOUT 60)
+    gtest_discover_tests(${name} TEST_PREFIX "${name}." PROPERTIES LABELS ${ARG_LABEL}
+                         DISCOVERY_TIMEOUT 60)
 endfunction()
 
 function(cyphonic_add_fuzzer name)

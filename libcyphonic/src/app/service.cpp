@@ -47,11 +47,12 @@ void ServiceRuntime::begin_shutdown() {
 asio::awaitable<void> ServiceRuntime::drain(std::chrono::milliseconds grace) {
     const auto deadline = std::chrono::steady_clock::now() + grace;
     asio::steady_timer timer(io_);
-    while (in_flight_count() > 0 && std::chrono::steady_clock::now() < deadline) {
+    const auto busy = [this] { return in_flight_count() > 0 || (idle_ && !idle_()); };
+    while (busy() && std::chrono::steady_clock::now() < deadline) {
         timer.expires_after(std::chrono::milliseconds(10));
         co_await timer.async_wait(asio::use_awaitable);
     }
-    if (in_flight_count() > 0) {
+    if (busy()) {
         spdlog::warn("grace period over in_flight={} abandoned", in_flight_count());
     }
 }

@@ -66,6 +66,41 @@ ReplayVerdict ReplayWindow::update(std::uint32_t sequence) noexcept {
     return verdict;
 }
 
+std::array<std::byte, ReplayWindow::kStateSize> ReplayWindow::save() const noexcept {
+    static_assert(kStateSize == 4 + 8 * kWords);
+    std::array<std::byte, kStateSize> out{};
+    std::size_t pos = 0;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        out[pos++] = static_cast<std::byte>((highest_ >> shift) & 0xFFU);
+    }
+    for (const std::uint64_t word : bitmap_) {
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            out[pos++] = static_cast<std::byte>((word >> shift) & 0xFFU);
+        }
+    }
+    return out;
+}
+
+bool ReplayWindow::restore(std::span<const std::byte> state) noexcept {
+    if (state.size() != kStateSize) {
+        return false;
+    }
+    std::size_t pos = 0;
+    std::uint32_t highest = 0;
+    for (int i = 0; i < 4; ++i) {
+        highest = (highest << 8U) | static_cast<std::uint32_t>(state[pos++]);
+    }
+    std::array<std::uint64_t, kWords> bitmap{};
+    for (auto& word : bitmap) {
+        for (int i = 0; i < 8; ++i) {
+            word = (word << 8U) | static_cast<std::uint64_t>(state[pos++]);
+        }
+    }
+    highest_ = highest;
+    bitmap_ = bitmap;
+    return true;
+}
+
 void ReplayWindow::reset() noexcept {
     bitmap_.fill(0);
     highest_ = 0;

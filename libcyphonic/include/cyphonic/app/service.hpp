@@ -52,6 +52,10 @@ public:
     // Blocks running the io_context on this thread until shutdown completes; returns the exit
     // code (0 after a signal, 1 if a task reported a fatal error through fail()).
     int run(std::function<void()> on_shutdown, std::chrono::milliseconds grace);
+    // Extra condition for the end of the drain, checked with in-flight work = 0. A UDP service
+    // keeps answering during the grace period and passes "no datagram for a while", so it
+    // exits once the load balancer has stopped sending, or when the grace period ends.
+    void set_idle_predicate(std::function<bool()> idle) { idle_ = std::move(idle); }
     // Begins the same shutdown as a signal (tests, fatal errors).
     void request_stop();
     // A long-lived task died: log it, shut down and exit 1.
@@ -68,6 +72,7 @@ private:
     std::atomic<bool> stopping_{false};
     std::atomic<std::int64_t> in_flight_{0};
     std::function<void()> on_shutdown_;
+    std::function<bool()> idle_;
     std::chrono::milliseconds grace_{5000};
     int exit_code_ = 0;
 };

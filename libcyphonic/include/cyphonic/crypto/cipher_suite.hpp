@@ -73,7 +73,8 @@ public:
 
     // Seals `body` behind the encoded `header`: writes header (with Message Length set to the
     // sealed size), body-as-sent and trailer to `out`; returns the sealed size. A fresh random
-    // IV/nonce per call. `out` must not overlap `body`.
+    // IV/nonce per call. `out` must not overlap `body`; `header` may be the first 32 bytes of
+    // `out` (a header encoded in place).
     [[nodiscard]] Expected<std::size_t, SealError> seal(wire::ConstHeaderBytes header,
                                                         ByteView body, MutableByteView out);
     // The same with a caller-chosen IV (0x0001, 16 bytes) or nonce (AEAD, 12 bytes). Only for

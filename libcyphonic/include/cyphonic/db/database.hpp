@@ -4,10 +4,12 @@
 #include <cstddef>
 #include <future>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <variant>
 #include <vector>
 
 #include <pqxx/pqxx>
@@ -34,15 +36,40 @@ public:
     template <class Fn>
     asio::awaitable<std::invoke_result_t<Fn, pqxx::connection&>> run(Fn fn) {
         using Result = std::invoke_result_t<Fn, pqxx::connection&>;
+        using Value = std::conditional_t<std::is_void_v<Result>, std::monostate, Result>;
         Slot& slot = pick();
-        co_return co_await asio::co_spawn(
-            slot.strand,
-            [&slot, fn = std::move(fn)]() mutable -> asio::awaitable<Result> {
-                const BusyGuard busy(slot);
-                slot.ensure_open();
-                co_return fn(*slot.connection);
+        const auto caller = co_await asio::this_coro::executor;
+        // Plain handlers, no coroutine lambda: the query runs on the slot's strand and the
+        // result is posted back to the caller's executor.
+        auto value = co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                                   void(std::exception_ptr, std::optional<Value>)>(
+            [&slot, caller](auto handler, Fn f) {
+                asio::post(slot.strand, [&slot, caller, f = std::move(f),
+                                         handler = std::move(handler)]() mutable {
+                    std::exception_ptr error;
+                    std::optional<Value> result;
+                    try {
+                        const BusyGuard busy(slot);
+                        slot.ensure_open();
+                        if constexpr (std::is_void_v<Result>) {
+                            f(*slot.connection);
+                            result.emplace();
+                        } else {
+                            result.emplace(f(*slot.connection));
+                        }
+                    } catch (...) {
+                        error = std::current_exception();
+                    }
+                    asio::post(caller, [handler = std::move(handler), error,
+                                        result = std::move(result)]() mutable {
+                        handler(error, std::move(result));
+                    });
+                });
             },
-            asio::use_awaitable);
+            asio::use_awaitable, std::move(fn));
+        if constexpr (!std::is_void_v<Result>) {
+            co_return std::move(*value);
+        }
     }
 
     // The same, blocking the calling thread (command-line tools, tests). Not on an I/O thread.

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace cyphonic::replay {
@@ -52,6 +53,13 @@ public:
     [[nodiscard]] const ReplayCounters& counters() const noexcept { return counters_; }
     // Back to the state of a new key (H = 0, nothing seen); counters are kept.
     void reset() noexcept;
+
+    // The window as bytes (H, then the ring, big-endian), for state shared through storage
+    // (NMS replicas, C10). restore() takes what save() wrote; false (and the window unchanged)
+    // for anything else.
+    static constexpr std::size_t kStateSize = 4 + 8 * 33;
+    [[nodiscard]] std::array<std::byte, kStateSize> save() const noexcept;
+    bool restore(std::span<const std::byte> state) noexcept;
 
 private:
     static constexpr std::uint32_t kBitsPerWord = 64;

@@ -20,6 +20,8 @@
 //   decode_<message>(ByteView body) -> Expected<Message, DecodeError>
 //   encoded_size(const Message&) -> std::size_t
 //   encode(const Message&, MutableByteView out) -> std::size_t bytes written (== encoded_size)
+// encode() writes nothing and returns 0 when `out` is smaller than encoded_size() or a variable
+// field is longer than its 16-bit length field can say (a caller bug; compare with encoded_size).
 // `body` is the plaintext body only (the bytes after the 32-byte Base Header, after opening on
 // UDP). Decoders check the fixed part, every length field against the bytes left, and that the
 // fields consume the body exactly; then the semantic checks (key lengths, dates, FQDN syntax,
@@ -225,7 +227,8 @@ struct StreamMessage {
 };
 // `bytes` is exactly one message: Message Length must equal its size.
 [[nodiscard]] Expected<StreamMessage, DecodeError> decode_stream_message(ByteView bytes);
-// Fills in Message Length; returns the encoded bytes.
+// Fills in Message Length; returns the encoded bytes, or nothing when the message would not fit
+// in 65535 bytes or a body field is too long for its length field.
 [[nodiscard]] Bytes encode_stream_message(BaseHeader header, const Body& body);
 
 }  // namespace cyphonic::wire

@@ -111,6 +111,27 @@ TEST(ReplayWindow, ResetForgetsNumbersButKeepsCounters) {
     EXPECT_EQ(w.counters().accepted, 2U);
 }
 
+TEST(ReplayWindow, SaveAndRestoreKeepEveryVerdict) {
+    ReplayWindow w;
+    for (std::uint32_t s : {5000U, 4999U, 3500U, 2953U, 4100U}) {
+        ASSERT_EQ(w.update(s), ReplayVerdict::Accept);
+    }
+    ReplayWindow copy;
+    ASSERT_TRUE(copy.restore(w.save()));
+    EXPECT_EQ(copy.highest(), 5000U);
+    for (std::uint32_t s = 1; s <= 6000; ++s) {
+        ASSERT_EQ(copy.check(s), w.check(s)) << s;
+    }
+}
+
+TEST(ReplayWindow, RestoreRejectsWrongSize) {
+    ReplayWindow w;
+    ASSERT_EQ(w.update(9), ReplayVerdict::Accept);
+    const std::array<std::byte, 10> junk{};
+    EXPECT_FALSE(w.restore(junk));
+    EXPECT_EQ(w.highest(), 9U);
+}
+
 // A naive model (a set of accepted numbers and the highest) must agree on random traffic that
 // mixes new, reordered, replayed and stale numbers.
 TEST(ReplayWindow, AgreesWithNaiveModel) {

@@ -1,0 +1,13 @@
+// decode_error: round trip of every accepted body.
+#include <cstddef>
+#include <cstdint>
+
+#include "round_trip.hpp"
+
+#include "cyphonic/wire/messages.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    cyphonic::fuzz::check_round_trip(&cyphonic::wire::decode_error,
+                                     cyphonic::fuzz::input(data, size));
+    return 0;
+}
