@@ -33,7 +33,7 @@ fi
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
     step "libFuzzer targets, ${fuzz_seconds}s each"
     cmake --preset fuzz >/dev/null
-    cmake --build --preset fuzz -j "$jobs"
+    cmake --build --preset fuzz -j "$jobs" --target fuzzers
     scripts/fuzz.sh build/fuzz "$fuzz_seconds"
 fi
 

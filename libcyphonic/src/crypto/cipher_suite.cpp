@@ -7,6 +7,8 @@
 #include <cstring>
 #include <initializer_list>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <openssl/core_names.h>
@@ -16,6 +18,7 @@
 
 #include "openssl_util.hpp"
 
+#include "cyphonic/core/text.hpp"
 #include "cyphonic/crypto/hkdf.hpp"
 
 namespace cyphonic::crypto {
@@ -489,14 +492,16 @@ Expected<Key, OpenError> CipherSuite::State::unwrap(ByteView wrapped, const Path
 // --- Public interface -----------------------------------------------------------------------
 
 std::string_view to_string(OpenError e) noexcept {
-    switch (e) {
-#define CYPHONIC_CASE(name) \
-    case OpenError::name:   \
-        return #name;
-        CYPHONIC_OPEN_ERRORS(CYPHONIC_CASE)
-#undef CYPHONIC_CASE
-    }
-    return "Unknown";
+    // snake_case labels ("bad_mac"), made once from the enumerator names.
+    static const auto kNames = [] {
+        std::vector<std::string> names;
+#define CYPHONIC_NAME(name) names.push_back(snake_case(#name));
+        CYPHONIC_OPEN_ERRORS(CYPHONIC_NAME)
+#undef CYPHONIC_NAME
+        return names;
+    }();
+    const auto i = static_cast<std::size_t>(e);
+    return i < kNames.size() ? std::string_view(kNames[i]) : std::string_view("unknown");
 }
 
 std::string_view to_string(SealError e) noexcept {

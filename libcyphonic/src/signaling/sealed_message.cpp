@@ -45,9 +45,9 @@ Expected<std::size_t, SendError> Sealer::seal(wire::BaseHeader header, const wir
     }
     const std::size_t written = wire::encode(body, scratch_);
     header.sequence = next_sequence_;
-    header.flags = static_cast<std::uint8_t>(
-        side_ == Side::Set ? (header.flags | wire::flag::kSenderSide)
-                           : (header.flags & ~wire::flag::kSenderSide));
+    header.flags =
+        static_cast<std::uint8_t>(side_ == Side::Set ? (header.flags | wire::flag::kSenderSide)
+                                                     : (header.flags & ~wire::flag::kSenderSide));
     std::array<std::byte, wire::kBaseHeaderSize> encoded_header{};
     wire::encode(header, encoded_header);  // Message Length is filled in by seal()
     auto sealed = suite_.seal(encoded_header, std::span(scratch_).first(written), out);

@@ -1,5 +1,10 @@
 #include "cyphonic/wire/types.hpp"
 
+#include <array>
+#include <string>
+
+#include "cyphonic/core/text.hpp"
+
 namespace cyphonic::wire {
 
 std::string_view to_string(MessageType t) noexcept {
@@ -83,14 +88,17 @@ std::string_view to_string(ErrorCode c) noexcept {
 }
 
 std::string_view to_string(DecodeError e) noexcept {
-    switch (e) {
-#define CYPHONIC_CASE(name) \
-    case DecodeError::name: \
-        return #name;
-        CYPHONIC_DECODE_ERRORS(CYPHONIC_CASE)
-#undef CYPHONIC_CASE
-    }
-    return "unknown";
+    // snake_case labels ("length_mismatch"), made once from the enumerator names.
+    static const auto kNames = [] {
+        std::array<std::string, kDecodeErrorCount> names;
+        std::size_t i = 0;
+#define CYPHONIC_NAME(name) names[i++] = snake_case(#name);
+        CYPHONIC_DECODE_ERRORS(CYPHONIC_NAME)
+#undef CYPHONIC_NAME
+        return names;
+    }();
+    const auto i = static_cast<std::size_t>(e);
+    return i < kNames.size() ? std::string_view(kNames[i]) : std::string_view("unknown");
 }
 
 }  // namespace cyphonic::wire

@@ -12,10 +12,6 @@
 
 #include "cyphonic/core/address.hpp"
 
-namespace YAML {
-class Node;
-}
-
 // Configuration of every binary (STYLE.md §7): struct defaults → YAML file → `--set key=value`
 // overrides → validate() → the effective configuration logged with secrets redacted.
 // Keys are snake_case paths ("listen.port"); every key is overridable by --set; unknown keys and

@@ -46,6 +46,7 @@ public:
     [[nodiscard]] std::string to_hex() const { return cyphonic::to_hex(raw_); }
 
     friend constexpr bool operator==(const Id128&, const Id128&) = default;
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads the defaulted comparison.
     friend constexpr auto operator<=>(const Id128&, const Id128&) = default;
 
 private:

@@ -96,7 +96,8 @@ public:
     Opener(crypto::CipherSuite suite, std::optional<Side> own_side);
 
     // Runs PROTOCOL.md §5.5 steps 3–4 for one message of a split datagram: verify (constant
-    // time) and decrypt, reflected check, anti-replay (marks the number), decode. `plaintext` needs CipherSuite::max_plaintext_size(message size) bytes.
+    // time) and decrypt, reflected check, anti-replay (marks the number), decode. `plaintext` needs
+    // CipherSuite::max_plaintext_size(message size) bytes.
     [[nodiscard]] Expected<OpenedMessage, ReceiveError> open(const wire::MessageView& message,
                                                              MutableByteView plaintext);
 

@@ -149,8 +149,9 @@ TEST(ReplayWindow, AgreesWithNaiveModel) {
                 s = highest - std::min<std::uint32_t>(highest, rng() % 2100);
                 break;
             case 2:
-                s = seen.empty() ? 0 : *seen.lower_bound(static_cast<std::uint32_t>(
-                                           rng() % (highest + 1)));
+                s = seen.empty()
+                        ? 0
+                        : *seen.lower_bound(static_cast<std::uint32_t>(rng() % (highest + 1)));
                 break;
             default:
                 s = highest - std::min<std::uint32_t>(highest, rng() % 4000);

@@ -1,0 +1,22 @@
+#include "cyphonic/core/text.hpp"
+
+namespace cyphonic {
+
+std::string snake_case(std::string_view pascal_case) {
+    std::string out;
+    out.reserve(pascal_case.size() + 4);
+    for (std::size_t i = 0; i < pascal_case.size(); ++i) {
+        const char c = pascal_case[i];
+        if (c >= 'A' && c <= 'Z') {
+            if (i > 0) {
+                out.push_back('_');
+            }
+            out.push_back(static_cast<char>(c - 'A' + 'a'));
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+}  // namespace cyphonic
