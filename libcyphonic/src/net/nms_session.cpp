@@ -92,11 +92,15 @@ void NmsSession::start() {
     asio::co_spawn(io_, receive_loop(), asio::detached);
 }
 
-void NmsSession::close() {
+void NmsSession::close() noexcept {
     boost::system::error_code ignored;
     socket_.close(ignored);
     for (auto& [key, p] : pending_) {
-        p->timer.cancel();
+        try {
+            p->timer.cancel();
+        } catch (const boost::system::system_error&) {
+            // Nothing to cancel on a timer whose service is gone.
+        }
     }
 }
 
@@ -158,6 +162,20 @@ void NmsSession::on_message(const wire::MessageView& message, const Endpoint& fr
         send(confirm, body, from);
         if (responder_handler_) {
             responder_handler_(h, body);
+        }
+        return;
+    }
+    if (h.type == wire::MessageType::GeneralNodeUpdateNotify && h.id == options_.node_id.raw()) {
+        // §7.9 step 4: acknowledge, then refetch the general-node list.
+        wire::BaseHeader ack;
+        ack.transaction_id = h.transaction_id;
+        ack.type = wire::MessageType::Ack;
+        ack.flags = wire::flag::kSuccess | wire::flag::kResponse;
+        ack.id = h.id;
+        const wire::Body empty = wire::EmptyBody{};
+        send(ack, empty, from);
+        if (update_handler_) {
+            update_handler_();
         }
         return;
     }

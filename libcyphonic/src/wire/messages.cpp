@@ -814,12 +814,26 @@ Expected<Body, DecodeError> decode_body(MessageType type, ByteView body) {
     return fail(DecodeError::UnknownType);  // a value outside §4.1 cast to MessageType
 }
 
+namespace {
+// std::visit without its bad_variant_access path (a Body is never valueless: every alternative
+// moves without throwing), so the Body overloads can stay noexcept.
+template <class Fn>
+std::size_t visit_body(const Body& body, Fn&& fn) noexcept {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        std::size_t result = 0;
+        (void)((body.index() == I ? (result = fn(*std::get_if<I>(&body)), true) : false) || ...);
+        return result;
+    }
+    (std::make_index_sequence<std::variant_size_v<Body>>{});
+}
+}  // namespace
+
 std::size_t encoded_size(const Body& body) noexcept {
-    return std::visit([](const auto& m) noexcept { return encoded_size(m); }, body);
+    return visit_body(body, [](const auto& m) noexcept { return encoded_size(m); });
 }
 
 std::size_t encode(const Body& body, MutableByteView out) noexcept {
-    return std::visit([out](const auto& m) noexcept { return encode(m, out); }, body);
+    return visit_body(body, [out](const auto& m) noexcept { return encode(m, out); });
 }
 
 bool body_matches(MessageType type, const Body& body) noexcept {

@@ -32,6 +32,9 @@ void describe(app::ConfigSchema& s, NmsConfig& c) {
     s.field("shutdown.grace_s", c.grace_s, "seconds in-flight work gets after SIGTERM");
     s.field("shutdown.quiet_s", c.quiet_s,
             "after SIGTERM, exit early once no datagram arrived for this long");
+    s.field("notify.poll_s", c.notify_poll_s,
+            "seconds between checks for changed general-node lists (General Node Update "
+            "Notify); 0 disables");
     s.field("log.level", c.log_level, "trace, debug, info, warn, error or off");
 }
 

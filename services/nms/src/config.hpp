@@ -28,6 +28,7 @@ struct NmsConfig {
     std::string http_listen = "127.0.0.1:9101";
     double grace_s = 5.0;
     double quiet_s = 1.0;
+    double notify_poll_s = 2.0;
     std::string log_level = "info";
 };
 

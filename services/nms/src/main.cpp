@@ -50,7 +50,7 @@ int serve(nms::NmsConfig& config) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_cli(int argc, char** argv) {
     CLI::App cli{
         "cyphonic-nms: CYPHONIC Node Management Service (registration, keep alive, "
         "route selection)"};
@@ -98,6 +98,15 @@ int main(int argc, char** argv) {
         return 78;  // EX_CONFIG
     } catch (const std::exception& e) {
         std::fprintf(stderr, "cyphonic-nms: %s\n", e.what());
+        return 1;
+    }
+}
+
+int main(int argc, char** argv) {
+    try {
+        return run_cli(argc, argv);
+    } catch (...) {
+        std::fputs("cyphonic-nms: unexpected error\n", stderr);
         return 1;
     }
 }

@@ -142,6 +142,17 @@ void NmsServer::start() {
     };
     open(config_.listen_ipv4, "listen.ipv4", socket4_);
     open(config_.listen_ipv6, "listen.ipv6", socket6_);
+    if (config_.notify_poll_s > 0) {
+        asio::co_spawn(runtime_.io(), notify_loop(), [this](const std::exception_ptr& e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    runtime_.fail(std::string("general node notify: ") + ex.what());
+                }
+            }
+        });
+    }
     asio::co_spawn(runtime_.io(), sweep_loop(), [this](const std::exception_ptr& e) {
         if (e) {
             try {
@@ -403,6 +414,20 @@ asio::awaitable<void> NmsServer::handle_node_message(Received message) {
             }
             co_await direction(entry, header, std::get<wire::DirectionRequest>(*body),
                                message.from);
+            break;
+        }
+        case wire::MessageType::Ack: {
+            // An adapter acknowledging a General Node Update Notify.
+            const auto verdict = co_await store_.accept_sequence(seq);
+            if (!verdict.accepted()) {
+                drop(verdict.stale_key ? "stale_key" : replay::to_string(verdict.verdict));
+                co_return;
+            }
+            const auto it = notifies_.find({node, header.transaction_id});
+            if (it != notifies_.end()) {
+                it->second->finish();
+            }
+            count(header.type, it != notifies_.end() ? "ok" : "unmatched");
             break;
         }
         case wire::MessageType::RouteDirectionConfirmation:
@@ -782,6 +807,72 @@ void NmsServer::send_raw(const Endpoint& to, ByteView bytes) {
     if (ec) {
         drop("send_failed");
     }
+}
+
+asio::awaitable<void> NmsServer::notify_loop() {
+    asio::steady_timer timer(runtime_.io());
+    const auto period = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(config_.notify_poll_s));
+    for (;;) {
+        timer.expires_after(period);
+        boost::system::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (runtime_.stopping()) {
+            co_return;
+        }
+        try {
+            auto task = store_.claim_general_node_changes();
+            const auto changed = co_await std::move(task);
+            for (const NodeId& adapter : changed) {
+                asio::co_spawn(runtime_.io(), notify_adapter(adapter),
+                               [this](const std::exception_ptr& e) {
+                                   if (e) {
+                                       drop("internal_error");
+                                   }
+                               });
+            }
+        } catch (const std::exception& e) {
+            spdlog::warn("general node poll failed reason={}", e.what());
+        }
+    }
+}
+
+asio::awaitable<void> NmsServer::notify_adapter(NodeId adapter) {
+    const auto in_flight = runtime_.in_flight();
+    auto entry = co_await key_for(adapter, false);
+    auto location = co_await store_.location(adapter);
+    if (!entry || !location || !location->online) {
+        // An adapter that is not online fetches its list when it starts again.
+        spdlog::debug("general node update not sent node_id={} reason=adapter_offline", adapter);
+        co_return;
+    }
+    const auto to = reach(*location, true);
+    if (!to) {
+        co_return;
+    }
+    wire::BaseHeader header;
+    header.transaction_id = crypto::random_u32();
+    header.type = wire::MessageType::GeneralNodeUpdateNotify;
+    header.set_id(adapter);
+    const auto key = std::make_pair(adapter, header.transaction_id);
+    auto waiter = std::make_shared<Waiter>(runtime_.io());
+    notifies_[key] = waiter;
+    struct Cleanup {
+        NmsServer* self;
+        std::pair<NodeId, std::uint32_t> key;
+        ~Cleanup() { self->notifies_.erase(key); }
+    } cleanup{this, key};
+    const wire::Body empty = wire::EmptyBody{};
+    const auto start = Clock::now();
+    for (std::size_t i = 0; i < kLegSends.size() && !waiter->done; ++i) {
+        co_await send_to_node(entry, header, empty, *to);
+        const auto next = i + 1 < kLegSends.size() ? kLegSends[i + 1] : kLegGiveUp;
+        waiter->timer.expires_at(start + next);
+        boost::system::error_code ec;
+        co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    spdlog::info("general node update notified node_id={} acked={}", adapter, waiter->done);
+    count(wire::MessageType::GeneralNodeUpdateNotify, waiter->done ? "acked" : "unanswered");
 }
 
 asio::awaitable<void> NmsServer::sweep_loop() {

@@ -70,6 +70,8 @@ private:
                                       wire::Body body);
     void send_raw(const Endpoint& to, ByteView bytes);
     asio::awaitable<void> sweep_loop();
+    asio::awaitable<void> notify_loop();
+    asio::awaitable<void> notify_adapter(NodeId adapter);
 
     void drop(std::string_view reason);
     void count(wire::MessageType type, std::string_view result);
@@ -87,6 +89,8 @@ private:
     // Responses by (TRS, txid).
     std::map<std::pair<NodeId, std::uint32_t>, std::shared_ptr<Waiter>> confirmations_;
     std::map<std::pair<NodeId, std::uint32_t>, std::shared_ptr<Waiter>> relays_;
+    // General Node Update Notifies waiting for the adapter's ACK, by (adapter, txid).
+    std::map<std::pair<NodeId, std::uint32_t>, std::shared_ptr<Waiter>> notifies_;
     // Direction Requests in progress on this replica, by (initiator, txid) (D18).
     std::set<std::pair<NodeId, std::uint32_t>> directions_in_progress_;
 

@@ -425,6 +425,38 @@ asio::awaitable<void> Store::set_path_state(PathId path, std::uint32_t transacti
     co_await std::move(task);
 }
 
+asio::awaitable<std::vector<NodeId>> Store::claim_general_node_changes() {
+    auto query = [](pqxx::connection& c) {
+        pqxx::work w(c);
+        // The fingerprint covers every field an adapter fetches from the controller API.
+        const auto r = w.exec(
+            "WITH current AS ("
+            " SELECT a.node_id, md5(COALESCE(string_agg(g.device_id || '|' || COALESCE(g.mac, '')"
+            "   || '|' || g.fqdn || '|' || COALESCE(host(g.virtual_ipv4), '') || '|'"
+            "   || COALESCE(host(g.virtual_ipv6), '') || '|' || (g.password_hash IS NULL)::TEXT,"
+            "   ',' ORDER BY g.device_id), '')) AS fingerprint"
+            " FROM devices a LEFT JOIN devices g ON g.adapter_id = a.device_id"
+            " WHERE a.kind = 2 GROUP BY a.node_id)"
+            " INSERT INTO general_node_notified (adapter_node_id, fingerprint)"
+            " SELECT node_id, fingerprint FROM current"
+            " ON CONFLICT (adapter_node_id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
+            " notified_at = now()"
+            " WHERE general_node_notified.fingerprint <> EXCLUDED.fingerprint"
+            " RETURNING adapter_node_id");
+        w.commit();
+        std::vector<NodeId> out;
+        for (const auto& row : r) {
+            NodeId::Raw raw{};
+            if (read_fixed(row[0], raw)) {
+                out.emplace_back(raw);
+            }
+        }
+        return out;
+    };
+    auto task = db_.run(std::move(query));
+    co_return co_await std::move(task);
+}
+
 asio::awaitable<std::int64_t> Store::mark_offline(std::chrono::seconds silence) {
     auto query = [silence](pqxx::connection& c) {
         pqxx::work w(c);

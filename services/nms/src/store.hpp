@@ -135,6 +135,10 @@ public:
     asio::awaitable<void> set_path_state(PathId path, std::uint32_t transaction_id,
                                          PathState state);
 
+    // Adapters whose general-node list changed since it was last announced, each claimed by
+    // this call (another replica polling at the same time gets the others, never the same).
+    asio::awaitable<std::vector<NodeId>> claim_general_node_changes();
+
     // Marks nodes silent for longer than `silence` offline; returns how many changed.
     asio::awaitable<std::int64_t> mark_offline(std::chrono::seconds silence);
     asio::awaitable<std::int64_t> count_online();

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <pqxx/pqxx>
 
 #include "support/cloud.hpp"
 
@@ -375,6 +376,48 @@ TEST_F(NmsTest, TwoProcessesOnOneDatabaseAnswerAnyNode) {
             << "round " << round << ": " << (ka ? "" : ka.error().describe());
     }
     EXPECT_TRUE(sa1->drops().empty());
+}
+
+TEST_F(NmsTest, AdapterIsNotifiedWhenItsGeneralNodesChange) {
+    NmsProcess nms(dir_, conninfo_, "nms", {"--set", "notify.poll_s=0.3"});
+    const auto adapter = enrol_node(conninfo_, "gateway", 0);
+    {
+        pqxx::connection c(conninfo_);
+        pqxx::work w(c);
+        w.exec("UPDATE devices SET kind = 2 WHERE device_id = 'gateway'");
+        w.commit();
+    }
+    auto s = session(adapter, nms.v4());
+    int notified = 0;
+    s->on_general_node_update([&notified] { ++notified; });
+    register_ok(*s, honest(*s));
+    // The first poll announces the adapter's (empty) list; wait for that to settle.
+    io_.restart();
+    io_.run_for(milliseconds(1500));
+    const int baseline = notified;
+    io_.run_for(milliseconds(1000));
+    EXPECT_EQ(notified, baseline) << "notified without a change";
+    {
+        pqxx::connection c(conninfo_);
+        pqxx::work w(c);
+        w.exec(
+            "INSERT INTO devices (device_id, kind, adapter_id, mac, node_id, fqdn)"
+            " VALUES ('sensor1', 3, 'gateway', '02:00:00:00:00:01',"
+            " '\\x0000000000000000000000000000abcd', 'sensor1.cyphonic.test')");
+        w.commit();
+    }
+    const auto deadline = std::chrono::steady_clock::now() + seconds(5);
+    while (notified == baseline && std::chrono::steady_clock::now() < deadline) {
+        io_.run_for(milliseconds(100));
+    }
+    EXPECT_EQ(notified, baseline + 1);
+    // Acknowledged, so not repeated.
+    io_.run_for(milliseconds(1500));
+    EXPECT_EQ(notified, baseline + 1);
+    EXPECT_GE(
+        metric(nms.metrics(),
+               R"(cyphonic_nms_requests_total{type="general_node_update_notify",result="acked"})"),
+        1);
 }
 
 TEST_F(NmsTest, SigtermDuringLoadFailsNoRequest) {

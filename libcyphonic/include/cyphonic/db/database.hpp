@@ -38,12 +38,13 @@ public:
         using Result = std::invoke_result_t<Fn, pqxx::connection&>;
         using Value = std::conditional_t<std::is_void_v<Result>, std::monostate, Result>;
         Slot& slot = pick();
-        const auto caller = co_await asio::this_coro::executor;
         // Plain handlers, no coroutine lambda: the query runs on the slot's strand and the
         // result is posted back to the caller's executor.
         auto value = co_await asio::async_initiate<decltype(asio::use_awaitable),
                                                    void(std::exception_ptr, std::optional<Value>)>(
-            [&slot, caller](auto handler, Fn f) {
+            [&slot](auto handler, Fn f) {
+                // The awaiting coroutine resumes on its own executor (the handler's).
+                const auto caller = asio::get_associated_executor(handler);
                 asio::post(slot.strand, [&slot, caller, f = std::move(f),
                                          handler = std::move(handler)]() mutable {
                     std::exception_ptr error;

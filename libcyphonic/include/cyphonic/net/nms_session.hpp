@@ -58,9 +58,13 @@ public:
 
     // Starts the receive loop; call once.
     void start();
-    void close();
+    void close() noexcept;
     [[nodiscard]] Endpoint local_endpoint() const;
     void on_route_direction(ResponderHandler handler) { responder_handler_ = std::move(handler); }
+    // Called for each General Node Update Notify (after it was acknowledged): refetch the list.
+    void on_general_node_update(std::function<void()> handler) {
+        update_handler_ = std::move(handler);
+    }
     // Sends later requests to another NMS address (another replica, or a new address).
     void set_nms(const Endpoint& nms) { options_.nms = nms; }
 
@@ -97,6 +101,7 @@ private:
     std::map<std::pair<std::array<std::byte, 16>, std::uint32_t>, std::shared_ptr<Pending>>
         pending_;
     ResponderHandler responder_handler_;
+    std::function<void()> update_handler_;
     std::map<std::string, std::uint64_t> drops_;
 };
 
