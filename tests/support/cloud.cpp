@@ -45,8 +45,16 @@ TestNode enrol_node(const std::string& conninfo, const std::string& device_id, i
     n.device_id = device_id;
     n.node_id = crypto::random_id<NodeIdTag>();
     n.fqdn = device_id + ".cyphonic.test";
-    n.virtual_ipv4 = *Ipv4Address::parse("10.77.0." + std::to_string(index + 1));
-    n.virtual_ipv6 = *Ipv6Address::parse("fd77::" + std::to_string(index + 1));
+    // 10.77.<hi>.<lo> and fd77::<hi>:<lo>, unique for up to 63,750 nodes.
+    const int hi = index / 250;
+    const int lo = index % 250 + 1;
+    const auto v4 = Ipv4Address::parse("10.77." + std::to_string(hi) + "." + std::to_string(lo));
+    const auto v6 = Ipv6Address::parse("fd77::" + std::to_string(hi) + ":" + std::to_string(lo));
+    if (!v4 || !v6 || hi > 255) {
+        throw std::invalid_argument("enrol_node: index out of range");
+    }
+    n.virtual_ipv4 = *v4;
+    n.virtual_ipv6 = *v6;
     crypto::random_bytes(n.nms_key);
     pqxx::connection c(conninfo);
     pqxx::work w(c);

@@ -6,9 +6,15 @@
 //     Enrols --nodes devices with NMS keys in the database (as AS would after a login),
 //     registers each from its own UDP socket, then sends Keep Alives (or Direction Requests
 //     between node pairs, the responders confirming) at --rate per second for --duration s.
+//
+//   cyphonic-loadgen as --as 127.0.0.1:8443 --ca ca.crt --device ID --password-file F
+//                       --concurrency 8 --duration 10
+//     Logs the device in over and over from --concurrency TLS connections (a new NMS key each
+//     time, as AS issues at every login) and reports logins per second.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <vector>
 
@@ -16,6 +22,7 @@
 
 #include "support/cloud.hpp"
 
+#include "cyphonic/net/as_client.hpp"
 #include "cyphonic/net/nms_session.hpp"
 #include "cyphonic/signaling/path_id.hpp"
 
@@ -58,6 +65,7 @@ struct NmsOptions {
     double duration_s = 10;
     std::string mode = "keepalive";
     std::string prefix = "loadgen";
+    int concurrency = 256;
 };
 
 wire::RegistrationRequest honest(const net::NmsSession& s) {
@@ -163,7 +171,7 @@ int run_nms(const NmsOptions& o) {
     std::printf("registered %d nodes in %.1f s (%d failed)\n", o.nodes - failures, reg_s, failures);
 
     // Initiators are the first half when routing, each to its partner in the second half.
-    const std::size_t workers = 64;
+    const auto workers = static_cast<std::size_t>(std::max(1, o.concurrency));
     std::vector<Stats> stats(workers);
     const auto start = Clock::now() + milliseconds(100);
     const auto end =
@@ -198,6 +206,76 @@ int run_nms(const NmsOptions& o) {
     return total.failed == 0 ? 0 : 1;
 }
 
+struct AsOptions {
+    std::string as = "127.0.0.1:8443";
+    std::string ca;
+    std::string device;
+    std::string password_file;
+    int concurrency = 8;
+    double duration_s = 10;
+};
+
+asio::awaitable<void> login_worker(net::AsClientOptions options, wire::LoginRequest request,
+                                   Clock::time_point end, Stats& stats) {
+    net::AsClient client(co_await asio::this_coro::executor, options);
+    while (Clock::now() < end) {
+        const auto t0 = Clock::now();
+        auto task = client.login(request);
+        const auto result = co_await std::move(task);
+        if (result.has_value()) {
+            ++stats.ok;
+            stats.latencies_ms.push_back(duration<double, std::milli>(Clock::now() - t0).count());
+        } else {
+            ++stats.failed;
+            if (stats.failed <= 3) {
+                std::fprintf(stderr, "login failed: %s\n", result.error().describe().c_str());
+            }
+        }
+    }
+}
+
+int run_as(const AsOptions& o) {
+    const auto as = Endpoint::parse(o.as);
+    if (!as) {
+        std::fprintf(stderr, "cyphonic-loadgen: --as must be address:port\n");
+        return 2;
+    }
+    std::ifstream in(o.password_file);
+    std::string password;
+    if (!std::getline(in, password)) {
+        std::fprintf(stderr, "cyphonic-loadgen: cannot read %s\n", o.password_file.c_str());
+        return 2;
+    }
+    net::AsClientOptions options;
+    options.host = as->address.to_string();
+    options.port = as->port;
+    options.ca_file = o.ca;
+    wire::LoginRequest request;
+    request.auth_type = wire::AuthType::Basic;
+    request.exec_mode = wire::ExecMode::Node;
+    request.device_id = o.device;
+    request.password = password;
+    asio::io_context io;
+    std::vector<Stats> stats(static_cast<std::size_t>(o.concurrency));
+    const auto end =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(duration<double>(o.duration_s));
+    for (auto& s : stats) {
+        auto task = login_worker(options, request, end, s);
+        asio::co_spawn(io, std::move(task), asio::detached);
+    }
+    const auto start = Clock::now();
+    io.run();
+    Stats total;
+    for (auto& s : stats) {
+        total.ok += s.ok;
+        total.failed += s.failed;
+        total.latencies_ms.insert(total.latencies_ms.end(), s.latencies_ms.begin(),
+                                  s.latencies_ms.end());
+    }
+    total.print("logins", duration<double>(Clock::now() - start).count());
+    return total.failed == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -212,13 +290,30 @@ int main(int argc, char** argv) {
     nms_cmd->add_option("--rate", nms.rate, "requests per second, all nodes together")
         ->capture_default_str();
     nms_cmd->add_option("--duration", nms.duration_s, "seconds of load")->capture_default_str();
+    nms_cmd
+        ->add_option("--concurrency", nms.concurrency,
+                     "requests outstanding at once (each worker waits for its answer)")
+        ->capture_default_str();
     nms_cmd->add_option("--mode", nms.mode, "keepalive or direction")
         ->check(CLI::IsMember({"keepalive", "direction"}))
         ->capture_default_str();
+    AsOptions as;
+    auto* as_cmd = cli.add_subcommand("as", "repeated logins against AS (basic auth)");
+    as_cmd->add_option("--as", as.as, "AS address:port")->capture_default_str();
+    as_cmd->add_option("--ca", as.ca, "root CA of the AS certificate")->required();
+    as_cmd->add_option("--device", as.device, "DeviceID to log in")->required();
+    as_cmd->add_option("--password-file", as.password_file, "file holding its password")
+        ->required();
+    as_cmd->add_option("--concurrency", as.concurrency, "parallel TLS connections")
+        ->capture_default_str();
+    as_cmd->add_option("--duration", as.duration_s, "seconds of load")->capture_default_str();
     CLI11_PARSE(cli, argc, argv);
     try {
         if (nms_cmd->parsed()) {
             return run_nms(nms);
+        }
+        if (as_cmd->parsed()) {
+            return run_as(as);
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "cyphonic-loadgen: %s\n", e.what());
