@@ -66,6 +66,43 @@ struct NmsServer::Waiter {
     }
 };
 
+namespace {
+
+using WaitKey = std::pair<NodeId, std::uint32_t>;
+
+// A procedure's wait for one answer (D19 "NMS legs"): listed under its key while it lives, so
+// the receive path can wake it, and removed with it.
+template <class Waiter>
+class ScopedWait {
+public:
+    ScopedWait(std::map<WaitKey, std::shared_ptr<Waiter>>& map, WaitKey key, asio::io_context& io)
+        : map_(map), key_(key), waiter_(std::make_shared<Waiter>(io)) {
+        map_[key_] = waiter_;
+    }
+    ~ScopedWait() { map_.erase(key_); }
+    ScopedWait(const ScopedWait&) = delete;
+    ScopedWait& operator=(const ScopedWait&) = delete;
+
+    Waiter* operator->() const noexcept { return waiter_.get(); }
+
+    // Sleeps until the next send of the leg (sends at 0, 0.5, 1.5 s; given up at 3.5 s), or
+    // until the answer wakes it. `sent` counts the sends so far.
+    asio::awaitable<void> until_next_send(std::chrono::steady_clock::time_point start,
+                                          std::size_t sent) {
+        const auto next = sent < kLegSends.size() ? kLegSends[sent] : kLegGiveUp;
+        waiter_->timer.expires_at(start + next);
+        boost::system::error_code ec;
+        co_await waiter_->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+
+private:
+    std::map<WaitKey, std::shared_ptr<Waiter>>& map_;
+    WaitKey key_;
+    std::shared_ptr<Waiter> waiter_;
+};
+
+}  // namespace
+
 struct NmsServer::TrsState {
     TrsPeer peer;
     signaling::Sealer sealer;
@@ -661,14 +698,8 @@ asio::awaitable<std::optional<wire::Error>> NmsServer::direct_responder(
     std::shared_ptr<KeyEntry> responder, wire::BaseHeader request, wire::RouteDirection body,
     Endpoint to) {
     const NodeId responder_id = responder->key.node_id;
-    const auto key = std::make_pair(responder_id, request.transaction_id);
-    auto waiter = std::make_shared<Waiter>(runtime_.io());
-    confirmations_[key] = waiter;
-    struct Cleanup {
-        NmsServer* self;
-        std::pair<NodeId, std::uint32_t> key;
-        ~Cleanup() { self->confirmations_.erase(key); }
-    } cleanup{this, key};
+    ScopedWait<Waiter> waiter(confirmations_, {responder_id, request.transaction_id},
+                              runtime_.io());
 
     wire::BaseHeader header;
     header.transaction_id = request.transaction_id;
@@ -678,10 +709,7 @@ asio::awaitable<std::optional<wire::Error>> NmsServer::direct_responder(
     const auto start = Clock::now();
     for (std::size_t i = 0; i < kLegSends.size() && !waiter->done; ++i) {
         co_await send_to_node(responder, header, body, to);
-        const auto next = i + 1 < kLegSends.size() ? kLegSends[i + 1] : kLegGiveUp;
-        waiter->timer.expires_at(start + next);
-        boost::system::error_code ec;
-        co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        co_await waiter.until_next_send(start, i + 1);
         if (!waiter->done) {
             // The responder's answer may have reached another replica (ECMP), which recorded
             // it in the path row.
@@ -703,14 +731,7 @@ asio::awaitable<bool> NmsServer::request_relay(std::size_t trs_index, PathId pat
                                                wire::KeyBytes tunnel_key,
                                                std::uint32_t transaction_id) {
     TrsState& trs = *trs_[trs_index];
-    const auto key = std::make_pair(trs.peer.node_id, transaction_id);
-    auto waiter = std::make_shared<Waiter>(runtime_.io());
-    relays_[key] = waiter;
-    struct Cleanup {
-        NmsServer* self;
-        std::pair<NodeId, std::uint32_t> key;
-        ~Cleanup() { self->relays_.erase(key); }
-    } cleanup{this, key};
+    ScopedWait<Waiter> waiter(relays_, {trs.peer.node_id, transaction_id}, runtime_.io());
 
     wire::BaseHeader header;
     header.transaction_id = transaction_id;
@@ -720,10 +741,7 @@ asio::awaitable<bool> NmsServer::request_relay(std::size_t trs_index, PathId pat
     const auto start = Clock::now();
     for (std::size_t i = 0; i < kLegSends.size() && !waiter->done; ++i) {
         co_await send_to_trs(trs_index, header, body);
-        const auto next = i + 1 < kLegSends.size() ? kLegSends[i + 1] : kLegGiveUp;
-        waiter->timer.expires_at(start + next);
-        boost::system::error_code ec;
-        co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        co_await waiter.until_next_send(start, i + 1);
     }
     if (!waiter->done || waiter->error) {
         spdlog::warn("relay request failed path_id={} trs={} reason={}", path, trs.peer.node_id,
@@ -854,22 +872,12 @@ asio::awaitable<void> NmsServer::notify_adapter(NodeId adapter) {
     header.transaction_id = crypto::random_u32();
     header.type = wire::MessageType::GeneralNodeUpdateNotify;
     header.set_id(adapter);
-    const auto key = std::make_pair(adapter, header.transaction_id);
-    auto waiter = std::make_shared<Waiter>(runtime_.io());
-    notifies_[key] = waiter;
-    struct Cleanup {
-        NmsServer* self;
-        std::pair<NodeId, std::uint32_t> key;
-        ~Cleanup() { self->notifies_.erase(key); }
-    } cleanup{this, key};
+    ScopedWait<Waiter> waiter(notifies_, {adapter, header.transaction_id}, runtime_.io());
     const wire::Body empty = wire::EmptyBody{};
     const auto start = Clock::now();
     for (std::size_t i = 0; i < kLegSends.size() && !waiter->done; ++i) {
         co_await send_to_node(entry, header, empty, *to);
-        const auto next = i + 1 < kLegSends.size() ? kLegSends[i + 1] : kLegGiveUp;
-        waiter->timer.expires_at(start + next);
-        boost::system::error_code ec;
-        co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        co_await waiter.until_next_send(start, i + 1);
     }
     spdlog::info("general node update notified node_id={} acked={}", adapter, waiter->done);
     count(wire::MessageType::GeneralNodeUpdateNotify, waiter->done ? "acked" : "unanswered");
