@@ -163,6 +163,7 @@ void ConfigSchema::field(const std::string& key, std::vector<std::string>& value
          },
          [&value] {
              std::vector<std::string> quoted;
+             quoted.reserve(value.size());
              for (const auto& v : value) {
                  quoted.push_back(quote(v));
              }
@@ -231,7 +232,8 @@ void ConfigSchema::load(const std::optional<std::filesystem::path>& file,
             [&](const YAML::Node& map, const std::string& prefix) {
                 for (const auto& item : map) {
                     const std::string name = item.first.Scalar();
-                    const std::string path = prefix.empty() ? name : prefix + "." + name;
+                    const std::string path =
+                        prefix.empty() ? name : fmt::format("{}.{}", prefix, name);
                     const std::string where =
                         fmt::format("{}:{}", file_name, item.first.Mark().line + 1);
                     if (by_key.contains(path)) {

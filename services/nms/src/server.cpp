@@ -76,7 +76,7 @@ template <class Waiter>
 class ScopedWait {
 public:
     ScopedWait(std::map<WaitKey, std::shared_ptr<Waiter>>& map, WaitKey key, asio::io_context& io)
-        : map_(map), key_(key), waiter_(std::make_shared<Waiter>(io)) {
+        : map_(map), key_(std::move(key)), waiter_(std::make_shared<Waiter>(io)) {
         map_[key_] = waiter_;
     }
     ~ScopedWait() { map_.erase(key_); }
@@ -117,10 +117,10 @@ struct NmsServer::Received {
     Endpoint from;
 };
 
-NmsServer::NmsServer(app::ServiceRuntime& runtime, const NmsConfig& config, NmsSettings settings,
+NmsServer::NmsServer(app::ServiceRuntime& runtime, NmsConfig config, NmsSettings settings,
                      db::Database& db, app::MetricsRegistry& metrics)
     : runtime_(runtime),
-      config_(config),
+      config_(std::move(config)),
       settings_(std::move(settings)),
       store_(db),
       requests_(metrics.counter("cyphonic_nms_requests_total",
@@ -132,7 +132,11 @@ NmsServer::NmsServer(app::ServiceRuntime& runtime, const NmsConfig& config, NmsS
                               "time from a request's arrival to its answer")
                    .with({})),
       active_nodes_(
-          metrics.gauge("cyphonic_nms_active_nodes", "nodes online in the database").with({})) {
+          metrics.gauge("cyphonic_nms_active_nodes", "nodes online in the database").with({})),
+      active_paths_(metrics
+                        .gauge("cyphonic_nms_active_paths",
+                               "routes answered whose Tunnel Key has not expired")
+                        .with({})) {
     for (auto& peer : settings_.trs) {
         auto seal_suite = crypto::CipherSuite::create(peer.cipher, peer.key);
         auto open_suite = crypto::CipherSuite::create(peer.cipher, peer.key);
@@ -902,6 +906,7 @@ asio::awaitable<void> NmsServer::sweep_loop() {
                              config_.offline_after_s);
             }
             active_nodes_.set(co_await store_.count_online());
+            active_paths_.set(co_await store_.count_active_paths());
         } catch (const std::exception& e) {
             spdlog::warn("offline sweep failed reason={}", e.what());
         }

@@ -26,7 +26,7 @@ namespace cyphonic::nms {
 // any replica can answer any node; per-replica memory holds only caches and waits.
 class NmsServer {
 public:
-    NmsServer(app::ServiceRuntime& runtime, const NmsConfig& config, NmsSettings settings,
+    NmsServer(app::ServiceRuntime& runtime, NmsConfig config, NmsSettings settings,
               db::Database& db, app::MetricsRegistry& metrics);
     ~NmsServer();
 
@@ -108,6 +108,7 @@ private:
     app::Family<app::Counter>& dropped_;
     app::Histogram& latency_;
     app::Gauge& active_nodes_;
+    app::Gauge& active_paths_;
 };
 
 }  // namespace cyphonic::nms

@@ -40,7 +40,7 @@ std::optional<IpAddress> read_inet(const pqxx::field& f) {
     if (f.is_null()) {
         return std::nullopt;
     }
-    std::string text = f.as<std::string>();
+    auto text = f.as<std::string>();
     if (const auto slash = text.find('/'); slash != std::string::npos) {
         text.resize(slash);
     }
@@ -475,6 +475,16 @@ asio::awaitable<std::int64_t> Store::count_online() {
     auto query = [](pqxx::connection& c) {
         pqxx::read_transaction t(c);
         return t.exec1("SELECT count(*) FROM node_locations WHERE online")[0].as<std::int64_t>();
+    };
+    auto task = db_.run(std::move(query));
+    co_return co_await std::move(task);
+}
+
+asio::awaitable<std::int64_t> Store::count_active_paths() {
+    auto query = [](pqxx::connection& c) {
+        pqxx::read_transaction t(c);
+        return t.exec1("SELECT count(*) FROM paths WHERE state = 3 AND expires_at > now()")[0]
+            .as<std::int64_t>();
     };
     auto task = db_.run(std::move(query));
     co_return co_await std::move(task);

@@ -142,6 +142,8 @@ public:
     // Marks nodes silent for longer than `silence` offline; returns how many changed.
     asio::awaitable<std::int64_t> mark_offline(std::chrono::seconds silence);
     asio::awaitable<std::int64_t> count_online();
+    // Routes selected and answered whose Tunnel Key has not expired.
+    asio::awaitable<std::int64_t> count_active_paths();
 
 private:
     db::Database& db_;

@@ -205,6 +205,29 @@ TEST_F(NmsTest, DirectRouteSelectionReachesBothEnds) {
     EXPECT_TRUE(route->trs_ipv4.is_unspecified());
 }
 
+TEST_F(NmsTest, MetricsCountActiveNodesAndPaths) {
+    NmsProcess nms(dir_, conninfo_, "nms", {"--set", "node.offline_after_s=4"});
+    const auto a = enrol_node(conninfo_, "alpha", 0);
+    const auto b = enrol_node(conninfo_, "bravo", 1);
+    auto sa = session(a, nms.v4());
+    auto sb = session(b, nms.v4());
+    register_ok(*sa, honest(*sa));
+    register_ok(*sb, honest(*sb));
+    ASSERT_TRUE(direction(*sa, a, b.fqdn).has_value());
+    // The gauges follow the database at each sweep (every offline_after_s / 4).
+    const auto deadline = std::chrono::steady_clock::now() + seconds(5);
+    std::string text;
+    while (std::chrono::steady_clock::now() < deadline) {
+        text = nms.metrics();
+        if (metric(text, "cyphonic_nms_active_paths") == 1) {
+            break;
+        }
+        std::this_thread::sleep_for(milliseconds(100));
+    }
+    EXPECT_EQ(metric(text, "cyphonic_nms_active_nodes"), 2) << text;
+    EXPECT_EQ(metric(text, "cyphonic_nms_active_paths"), 1) << text;
+}
+
 TEST_F(NmsTest, SharedNatGetsProcessCodeTwoWithApplicationPorts) {
     NmsProcess nms(dir_, conninfo_, "nms");
     const auto a = enrol_node(conninfo_, "alpha", 0);

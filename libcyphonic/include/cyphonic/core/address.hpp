@@ -24,6 +24,7 @@ struct Ipv4Address {
     [[nodiscard]] bool is_unspecified() const noexcept { return bytes == decltype(bytes){}; }
 
     friend bool operator==(const Ipv4Address&, const Ipv4Address&) = default;
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted <=>.
     friend auto operator<=>(const Ipv4Address&, const Ipv4Address&) = default;
 };
 
@@ -38,6 +39,7 @@ struct Ipv6Address {
     [[nodiscard]] std::optional<Ipv4Address> mapped_ipv4() const noexcept;
 
     friend bool operator==(const Ipv6Address&, const Ipv6Address&) = default;
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted <=>.
     friend auto operator<=>(const Ipv6Address&, const Ipv6Address&) = default;
 };
 
@@ -60,6 +62,7 @@ public:
     [[nodiscard]] IpAddress normalized() const noexcept;
 
     friend bool operator==(const IpAddress&, const IpAddress&) = default;
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted <=>.
     friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
 
 private:
@@ -75,6 +78,7 @@ struct Endpoint {
     [[nodiscard]] std::string to_string() const;
 
     friend bool operator==(const Endpoint&, const Endpoint&) = default;
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted <=>.
     friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
 };
 
