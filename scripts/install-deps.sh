@@ -10,8 +10,11 @@ packages=(
     # libraries
     libboost-dev libboost-system-dev libssl-dev libpqxx-dev libyaml-cpp-dev libspdlog-dev
     libfmt-dev libcli11-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev
+    libnl-3-dev libnl-route-3-dev
     # tools the tests and benchmarks drive
-    openssl postgresql iproute2 nftables dnsutils iputils-ping iperf3 procps
+    openssl postgresql iproute2 nftables dnsutils iputils-ping iperf3 procps systemd
+    # e2e scenarios (tests/e2e): status JSON, readiness probes, capture and replay
+    jq curl tcpdump python3
 )
 
 missing=()

@@ -73,12 +73,15 @@ struct NmsSession::Pending {
     bool done = false;
 };
 
-NmsSession::NmsSession(asio::io_context& io, Options options)
+NmsSession::NmsSession(asio::io_context& io, const Options& options)
     : io_(io),
       options_(options),
       socket_(io),
       sealer_(make_suite(options.cipher, options.nms_key), signaling::Side::Clear),
       opener_(make_suite(options.cipher, options.nms_key), signaling::Side::Clear) {
+    if (options_.send) {
+        return;
+    }
     const auto local = to_udp(options_.local);
     socket_.open(local.protocol());
     socket_.bind(local);
@@ -89,7 +92,9 @@ NmsSession::~NmsSession() {
 }
 
 void NmsSession::start() {
-    asio::co_spawn(io_, receive_loop(), asio::detached);
+    if (!options_.send) {
+        asio::co_spawn(io_, receive_loop(), asio::detached);
+    }
 }
 
 void NmsSession::close() noexcept {
@@ -112,6 +117,9 @@ bool NmsSession::send(const wire::BaseHeader& header, const wire::Body& body, co
     auto sealed = sealer_.seal(header, body);
     if (!sealed.has_value()) {
         return false;
+    }
+    if (options_.send) {
+        return options_.send(*sealed, to);
     }
     boost::system::error_code ec;
     socket_.send_to(asio::buffer(sealed->data(), sealed->size()), to_udp(to), 0, ec);
@@ -137,17 +145,17 @@ asio::awaitable<void> NmsSession::receive_loop() {
             continue;
         }
         for (const auto& m : *messages) {
-            on_message(m, from_udp(from));
+            deliver(m, from_udp(from));
         }
     }
 }
 
-void NmsSession::on_message(const wire::MessageView& message, const Endpoint& from) {
+bool NmsSession::deliver(const wire::MessageView& message, const Endpoint& from) {
     std::vector<std::byte> plaintext(crypto::CipherSuite::max_plaintext_size(message.bytes.size()));
     auto opened = opener_.open(message, plaintext);
     if (!opened.has_value()) {
         ++drops_[std::string(opened.error().reason())];
-        return;
+        return false;
     }
     const wire::BaseHeader& h = opened->header;
     if (h.type == wire::MessageType::RouteDirectionToResponder && h.id == options_.node_id.raw()) {
@@ -163,7 +171,7 @@ void NmsSession::on_message(const wire::MessageView& message, const Endpoint& fr
         if (responder_handler_) {
             responder_handler_(h, body);
         }
-        return;
+        return true;
     }
     if (h.type == wire::MessageType::GeneralNodeUpdateNotify && h.id == options_.node_id.raw()) {
         // §7.9 step 4: acknowledge, then refetch the general-node list.
@@ -177,12 +185,12 @@ void NmsSession::on_message(const wire::MessageView& message, const Endpoint& fr
         if (update_handler_) {
             update_handler_();
         }
-        return;
+        return true;
     }
     const auto it = pending_.find({h.id, h.transaction_id});
     if (it == pending_.end()) {
         ++drops_["unmatched"];
-        return;
+        return false;
     }
     Pending& p = *it->second;
     if (h.type == wire::MessageType::Error) {
@@ -191,17 +199,16 @@ void NmsSession::on_message(const wire::MessageView& message, const Endpoint& fr
         p.body = std::move(opened->body);
     } else {
         ++drops_["unexpected_type"];
-        return;
+        return false;
     }
     p.done = true;
     p.timer.cancel();
+    return true;
 }
 
-asio::awaitable<Expected<wire::Body, NmsFailure>> NmsSession::request(wire::BaseHeader header,
-                                                                      wire::Body body,
-                                                                      wire::MessageType answer,
-                                                                      milliseconds give_up,
-                                                                      bool retransmit) {
+asio::awaitable<Expected<wire::Body, NmsFailure>> NmsSession::request(
+    wire::BaseHeader header, wire::Body body, wire::MessageType answer, milliseconds give_up,
+    bool retransmit, Endpoint to) {
     const auto key = std::make_pair(header.type == wire::MessageType::DirectionRequest
                                         ? std::get<wire::DirectionRequest>(body).path_id.raw()
                                         : options_.node_id.raw(),
@@ -217,7 +224,7 @@ asio::awaitable<Expected<wire::Body, NmsFailure>> NmsSession::request(wire::Base
         if (kSends[i] >= give_up) {
             break;
         }
-        if (!send(header, body, options_.nms)) {
+        if (!send(header, body, to)) {
             pending_.erase(key);
             co_return fail(NmsFailure{NmsFailure::Kind::Send, wire::ErrorCode::Internal,
                                       "cannot seal or send"});
@@ -246,27 +253,30 @@ asio::awaitable<Expected<wire::Body, NmsFailure>> NmsSession::request(wire::Base
 }
 
 asio::awaitable<Expected<wire::RegistrationResponse, NmsFailure>> NmsSession::register_node(
-    wire::RegistrationRequest request, bool first) {
+    wire::RegistrationRequest request, bool first, std::optional<Endpoint> to) {
     wire::BaseHeader h;
     h.transaction_id = crypto::random_u32();
     h.type = wire::MessageType::RegistrationRequest;
     h.flags = first ? wire::flag::kFirstRegistration : 0;
     h.set_id(options_.node_id);
+    const Endpoint nms = to.value_or(options_.nms);
     auto answer = co_await this->request(h, request, wire::MessageType::RegistrationResponse,
-                                         options_.give_up, true);
+                                         options_.give_up, true, nms);
     if (!answer.has_value()) {
         co_return fail(answer.error());
     }
     co_return std::get<wire::RegistrationResponse>(*answer);
 }
 
-asio::awaitable<Expected<void, NmsFailure>> NmsSession::keep_alive(milliseconds wait) {
+asio::awaitable<Expected<void, NmsFailure>> NmsSession::keep_alive(milliseconds wait,
+                                                                   std::optional<Endpoint> to) {
     wire::BaseHeader h;
     h.transaction_id = crypto::random_u32();
     h.type = wire::MessageType::KeepAlive;
     h.set_id(options_.node_id);
     const wire::Body empty = wire::EmptyBody{};
-    auto answer = co_await request(h, empty, wire::MessageType::Ack, wait, false);
+    const Endpoint nms = to.value_or(options_.nms);
+    auto answer = co_await request(h, empty, wire::MessageType::Ack, wait, false, nms);
     if (!answer.has_value()) {
         co_return fail(answer.error());
     }
@@ -281,7 +291,7 @@ asio::awaitable<Expected<wire::RouteDirection, NmsFailure>> NmsSession::directio
     h.set_id(options_.node_id);
     auto answer =
         co_await this->request(h, std::move(request), wire::MessageType::RouteDirectionToInitiator,
-                               options_.give_up, true);
+                               options_.give_up, true, options_.nms);
     if (!answer.has_value()) {
         co_return fail(answer.error());
     }

@@ -46,18 +46,25 @@ public:
         Endpoint local{*IpAddress::parse("0.0.0.0"), 0};  // bind address of the socket
         // Retransmission budget of requests (D19): 0, 0.5, 1.5, 3.5, 7.5 s, given up at 15.5 s.
         std::chrono::milliseconds give_up{15500};
+        // When set, the session owns no socket: it sends through this function and the owner
+        // feeds it the messages it receives with deliver(). A daemon sends everything from one
+        // socket (D13), so its NMS session shares that socket.
+        std::function<bool(ByteView datagram, const Endpoint& to)> send;
     };
     // Called for each Route Direction to Responder this session confirmed.
     using ResponderHandler =
         std::function<void(const wire::BaseHeader&, const wire::RouteDirection&)>;
 
-    NmsSession(asio::io_context& io, Options options);  // throws on a bad key or bind failure
+    NmsSession(asio::io_context& io, const Options& options);  // throws on a bad key or bind failure
     ~NmsSession();
     NmsSession(const NmsSession&) = delete;
     NmsSession& operator=(const NmsSession&) = delete;
 
-    // Starts the receive loop; call once.
+    // Starts the receive loop (own socket only); call once.
     void start();
+    // Handles one received message of a datagram addressed to this session (shared socket).
+    // Returns false when it was dropped (counted in drops()).
+    bool deliver(const wire::MessageView& message, const Endpoint& from);
     void close() noexcept;
     [[nodiscard]] Endpoint local_endpoint() const;
     void on_route_direction(ResponderHandler handler) { responder_handler_ = std::move(handler); }
@@ -68,11 +75,14 @@ public:
     // Sends later requests to another NMS address (another replica, or a new address).
     void set_nms(const Endpoint& nms) { options_.nms = nms; }
 
+    // `to` overrides the NMS address for this request (a dual-stack node registers and keeps
+    // alive over each family, C15).
     asio::awaitable<Expected<wire::RegistrationResponse, NmsFailure>> register_node(
-        wire::RegistrationRequest request, bool first);
+        wire::RegistrationRequest request, bool first, std::optional<Endpoint> to = std::nullopt);
     // One Keep Alive, answered by an ACK within `wait` (never retransmitted, D19).
     asio::awaitable<Expected<void, NmsFailure>> keep_alive(
-        std::chrono::milliseconds wait = std::chrono::milliseconds(5000));
+        std::chrono::milliseconds wait = std::chrono::milliseconds(5000),
+        std::optional<Endpoint> to = std::nullopt);
     asio::awaitable<Expected<wire::RouteDirection, NmsFailure>> direction_request(
         wire::DirectionRequest request);
 
@@ -84,12 +94,11 @@ public:
 private:
     struct Pending;
     asio::awaitable<void> receive_loop();
-    void on_message(const wire::MessageView& message, const Endpoint& from);
     asio::awaitable<Expected<wire::Body, NmsFailure>> request(wire::BaseHeader header,
                                                               wire::Body body,
                                                               wire::MessageType answer,
                                                               std::chrono::milliseconds give_up,
-                                                              bool retransmit);
+                                                              bool retransmit, Endpoint to);
     bool send(const wire::BaseHeader& header, const wire::Body& body, const Endpoint& to);
 
     asio::io_context& io_;
