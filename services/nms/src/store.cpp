@@ -241,7 +241,16 @@ asio::awaitable<WindowVerdict> Store::register_node(SequenceCheck check,
         const IpAddress observed = registration.observed.address.normalized();
         const bool v4 = observed.is_v4();
         const std::string fam = v4 ? "4" : "6";
-        // The other family's observation survives a re-registration over this family.
+        const std::string other = v4 ? "6" : "4";
+        const bool other_reported =
+            v4 ? !req.node_ipv6.is_unspecified() : !req.node_ipv4.is_unspecified();
+        // The other family's observation survives a re-registration over this family while
+        // the node still reports an address of that family; a node that reports none has
+        // left it (a move to an IPv4-only network, N10) and must not be routed there.
+        const std::string other_kept =
+            other_reported ? ""
+                           : ", observed_ipv" + other + " = NULL, observed_port" + other +
+                                 " = NULL";
         w.exec_params(
             "INSERT INTO node_locations (node_id, application_port, notification_type,"
             " real_ipv4, real_ipv6, observed_ipv" +
@@ -256,7 +265,8 @@ asio::awaitable<WindowVerdict> Store::register_node(SequenceCheck check,
                 " = EXCLUDED.observed_port" + fam + ", nat" + fam + " = EXCLUDED.nat" + fam +
                 ", seen" + fam +
                 "_at = now(), registered_at = now(),"
-                " last_seen = now(), online = true",
+                " last_seen = now(), online = true" +
+                other_kept,
             bin(check.node_id), static_cast<int>(req.application_port),
             static_cast<int>(req.notification),
             inet_or_empty(req.node_ipv4, !req.node_ipv4.is_unspecified()),
