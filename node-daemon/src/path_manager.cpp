@@ -117,6 +117,7 @@ struct PathManager::Path {  // NOLINT(clang-analyzer-optin.performance.Padding)
     std::optional<signaling::Sealer> tunnel_tx;
     std::optional<signaling::Opener> tunnel_rx;
     std::optional<crypto::CipherSuite> temp;
+    std::optional<signaling::Sealer> pending_sender;  // K_I until the Tunnel Response
     signaling::Side side = signaling::Side::Clear;
     std::shared_ptr<DataPath> data;
     std::uint32_t tunnel_txid = 0;
@@ -365,8 +366,7 @@ asio::awaitable<void> PathManager::establish(std::shared_ptr<Path> path) {
     // §7.5: Tunnel Request with the initiator's End Key, retransmitted as D19 says.
     auto end_key = crypto::random_key();
     auto suite = crypto::CipherSuite::create(path->rd->cipher, end_key);
-    auto rx_suite = crypto::CipherSuite::create(path->rd->cipher, end_key);
-    if (!suite || !rx_suite) {
+    if (!suite) {
         remove_path(path->id, "cannot create the End Key suite");
         co_return;
     }
@@ -382,12 +382,10 @@ asio::awaitable<void> PathManager::establish(std::shared_ptr<Path> path) {
         body.end_key.assign(end_key.view().begin(), end_key.view().end());
     }
     path->tunnel_txid = crypto::random_u32();
-    // Kept until the answer says which key protects the responder's Capsules.
-    auto pending_rx = std::make_shared<crypto::CipherSuite>(std::move(*rx_suite));
-    path->data->install_sender(signaling::Sealer(std::move(*suite), signaling::Side::Clear),
-                               path->tunnel_txid);
-    // Hold packets until the responder has the key: the sender is installed, but the
-    // destination only becomes usable with the Tunnel Response (see handle_tunnel_response).
+    // Installed when the Tunnel Response shows the responder has K_I; until then packets to
+    // the peer are held by the data path (D-N2) instead of being sealed with a key the
+    // responder cannot open yet.
+    path->pending_sender.emplace(std::move(*suite), signaling::Side::Clear);
     const std::uint8_t flags = path->relayed ? wire::flag::kRelayed : 0;
     const auto start = Clock::now();
     const wire::Body request = body;
@@ -421,7 +419,6 @@ asio::awaitable<void> PathManager::establish(std::shared_ptr<Path> path) {
             [[maybe_unused]] auto result = co_await std::move(again);
         }
     }
-    (void)pending_rx;
 }
 
 void PathManager::handle_tunnel_response(Path& path, const wire::BaseHeader& h,
@@ -466,6 +463,10 @@ void PathManager::handle_tunnel_response(Path& path, const wire::BaseHeader& h,
     }
     path.data->install_receiver(signaling::Opener(std::move(*suite), signaling::Side::Clear),
                                 kKeyOverlap);
+    if (path.pending_sender) {
+        path.data->install_sender(std::move(*path.pending_sender), path.tunnel_txid);
+        path.pending_sender.reset();
+    }
     if (!path.relayed) {
         Destination d;
         d.to = from;

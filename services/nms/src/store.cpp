@@ -248,9 +248,9 @@ asio::awaitable<WindowVerdict> Store::register_node(SequenceCheck check,
         // the node still reports an address of that family; a node that reports none has
         // left it (a move to an IPv4-only network, N10) and must not be routed there.
         const std::string other_kept =
-            other_reported ? ""
-                           : ", observed_ipv" + other + " = NULL, observed_port" + other +
-                                 " = NULL";
+            other_reported
+                ? ""
+                : ", observed_ipv" + other + " = NULL, observed_port" + other + " = NULL";
         w.exec_params(
             "INSERT INTO node_locations (node_id, application_port, notification_type,"
             " real_ipv4, real_ipv6, observed_ipv" +

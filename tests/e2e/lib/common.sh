@@ -77,10 +77,11 @@ e2e_wait_until() {
 # A 4-hex-digit tag no namespace uses yet: short, so cye<tag>-<name> stays readable and the
 # interface names derived from names stay within IFNAMSIZ (15).
 e2e_new_tag() {
-    local tag
+    local tag existing
+    existing=$(ip netns list)
     for _ in 1 2 3 4 5 6 7 8; do
         tag=$(od -An -N2 -tx2 /dev/urandom | tr -d ' ')
-        if ! ip netns list | grep -q "^cye${tag}-" && [ ! -e "$E2E_STATE_ROOT/$tag" ]; then
+        if ! grep -q "^cye${tag}-" <<<"$existing" && [ ! -e "$E2E_STATE_ROOT/$tag" ]; then
             printf '%s\n' "$tag"
             return 0
         fi

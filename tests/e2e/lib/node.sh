@@ -168,8 +168,11 @@ node_vip() {
 }
 
 # node_resolve NAME PEER A|AAAA [SECONDS]: asks NAME's resolver (on its virtual IPv4) for
-# PEER.<domain> until an answer comes; prints the address. The first query makes the daemon
-# select a route, so the answer may take a few seconds.
+# PEER.<domain> until an answer comes, then waits until NAME's status shows the tunnel to PEER
+# "up"; prints the address. The first query makes the daemon select a route; the answer comes
+# with the route, before the tunnel (PROTOCOL.md §7.3 step 7), and packets sent in between
+# may be dropped (a relayed Tunnel Request that beats the responder to the TRS is lost and
+# retransmitted 0.5 s later), so the checks that follow must not start earlier.
 node_resolve() {
     local name=$1 peer=$2 type=$3 timeout_s=${4:-30}
     local vip answer="" deadline
@@ -184,6 +187,12 @@ node_resolve() {
             e2e_fail "node $name: dig @$vip $peer.$E2E_DOMAIN $type gave no answer in ${timeout_s}s"
         fi
         sleep 0.5
+    done
+    while [ "$(node_peer_field "$name" "$peer" state)" != up ]; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            e2e_fail "node $name: $peer resolved to $answer but no tunnel up in ${timeout_s}s; peers: $(node_field "$name" '.peers' | jq -c . 2>/dev/null)"
+        fi
+        sleep 0.1
     done
     printf '%s\n' "$answer"
 }

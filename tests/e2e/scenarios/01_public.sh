@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# 01_public: two nodes on the shared public network. alice resolves bob's FQDN at her own
-# resolver (A → bob's virtual IPv4, AAAA → his virtual IPv6); ping and ping -6 over the
-# overlay; a 5 s iperf3 TCP transfer completes; bob reaches alice the other way round; both
-# daemons exit 0 on SIGTERM and remove their TUN.
+# 01_public: two nodes on the shared public network, alice logging in with her password, bob
+# with his client certificate (Auth Type 2). alice resolves bob's FQDN at her own resolver
+# (A → bob's virtual IPv4, AAAA → his virtual IPv6); ping and ping -6 over the overlay; a 5 s
+# iperf3 TCP transfer completes; bob reaches alice the other way round; both daemons exit 0 on
+# SIGTERM and remove their TUN.
 #
 #   cloud 10.77.0.10 fd77::10 ─┐
 #   alice 10.77.0.21 fd77::21 ─┼─ inet (br0)
@@ -21,9 +22,9 @@ cloud_up
 topo_public alice 0 21 dual
 topo_public bob 0 22 dual
 cloud_enrol alice
-cloud_enrol bob
+cloud_enrol bob --cert-login
 node_start alice
-node_start bob
+node_start bob "$E2E_CLOUD_V4" cert
 
 bob4=$(node_vip bob 4)
 bob6=$(node_vip bob 6)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 04_v4_v6: an IPv4-only node and an IPv6-only node have no common family, so NMS relays
-# through TRS, which bridges the families (PROTOCOL.md §7.4); the overlay's virtual IPv4 and
-# IPv6 both work in both directions.
+# through TRS, which bridges the families (PROTOCOL.md §7.4): alice reaches bob's virtual IPv4
+# and IPv6, bob reaches alice's virtual IPv4, each end sending to TRS in its own family.
 #
 #   cloud 10.77.0.10 fd77::10 ─┐
 #   alice 10.77.0.21 (v4 only) ─┼─ inet (br0)

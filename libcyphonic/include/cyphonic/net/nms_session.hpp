@@ -55,7 +55,8 @@ public:
     using ResponderHandler =
         std::function<void(const wire::BaseHeader&, const wire::RouteDirection&)>;
 
-    NmsSession(asio::io_context& io, const Options& options);  // throws on a bad key or bind failure
+    NmsSession(asio::io_context& io,
+               const Options& options);  // throws on a bad key or bind failure
     ~NmsSession();
     NmsSession(const NmsSession&) = delete;
     NmsSession& operator=(const NmsSession&) = delete;
