@@ -49,7 +49,7 @@ public:
         // When set, the session owns no socket: it sends through this function and the owner
         // feeds it the messages it receives with deliver(). A daemon sends everything from one
         // socket (D13), so its NMS session shares that socket.
-        std::function<bool(ByteView datagram, const Endpoint& to)> send;
+        std::function<bool(ByteView datagram, const Endpoint& to)> send{};
     };
     // Called for each Route Direction to Responder this session confirmed.
     using ResponderHandler =
