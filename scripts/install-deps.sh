@@ -10,11 +10,13 @@ packages=(
     # libraries
     libboost-dev libboost-system-dev libssl-dev libpqxx-dev libyaml-cpp-dev libspdlog-dev
     libfmt-dev libcli11-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev
-    libnl-3-dev libnl-route-3-dev
+    libnl-3-dev libnl-route-3-dev libtins-dev
     # tools the tests and benchmarks drive
     openssl postgresql iproute2 nftables dnsutils iputils-ping iperf3 procps systemd
     # e2e scenarios (tests/e2e): status JSON, readiness probes, capture and replay
     jq curl tcpdump python3
+    # adapter scenarios: real DHCPv4/DHCPv6 clients on the general nodes
+    isc-dhcp-client ethtool
 )
 
 missing=()

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "cyphonic/sys/route_source.hpp"
+#include "client_session.hpp"
 
 namespace cyphonic::noded {
 
@@ -20,13 +20,6 @@ using std::chrono::seconds;
 namespace {
 
 constexpr int kMissesBeforeRegister = 3;  // C12
-constexpr milliseconds kKeepAliveWait{5000};
-
-std::chrono::system_clock::time_point end_of(const wire::Date& d) {
-    using namespace std::chrono;
-    return sys_days{year_month_day{year{d.year}, month{d.month}, day{d.day}}} + hours(23) +
-           minutes(59) + std::chrono::seconds(59);
-}
 
 // Runs a program without a shell; returns its exit status (-1 if it could not be started).
 int run_program(const std::vector<std::string>& argv) {
@@ -191,38 +184,21 @@ asio::awaitable<void> Daemon::session_loop() {
 
 asio::awaitable<bool> Daemon::login() {
     if (!as_) {
-        net::AsClientOptions o;
-        o.host = s_.raw.as_host;
-        o.port = s_.raw.as_port;
-        o.server_name = s_.raw.as_server_name;
-        o.ca_file = s_.raw.as_ca_file;
-        o.client_cert = s_.raw.client_cert;
-        o.client_key = s_.raw.client_key;
         try {
-            as_ = std::make_unique<net::AsClient>(io_.get_executor(), o);
+            as_ = std::make_unique<net::AsClient>(io_.get_executor(), as_client_options(s_.raw));
         } catch (const std::exception& e) {
             fatal(e.what());
             co_return false;
         }
     }
-    wire::LoginRequest request;
-    request.application_id = s_.application_id;
-    request.exec_mode = wire::ExecMode::Node;
-    request.device_id = s_.raw.device_id;
-    if (s_.password) {
-        request.auth_type = wire::AuthType::Basic;
-        request.password = *s_.password;
-    } else {
-        request.auth_type = wire::AuthType::Certificate;
-    }
+    auto request = login_request(s_.raw, s_, wire::ExecMode::Node);
     auto call = as_->login(std::move(request));
     auto result = co_await std::move(call);
     as_->close();  // a node needs the connection only for the login itself
     if (!result) {
         const auto& f = result.error();
         last_error_ = "login: " + f.describe();
-        if (f.kind == net::LoginFailure::Kind::Rejected &&
-            (f.code == wire::ErrorCode::AuthFailed || f.code == wire::ErrorCode::Unsupported)) {
+        if (login_failure_is_final(f)) {
             fatal(
                 fmt::format("login rejected by AS at {}:{}: {} (check auth.device_id and the "
                             "password or certificate)",
@@ -243,19 +219,10 @@ asio::awaitable<bool> Daemon::login() {
     }
     login_ = std::move(*result);
     const auto& lr = login_->response;
-    nms_v4_.reset();
-    nms_v6_.reset();
-    if (!lr.nms_ipv4.is_unspecified()) {
-        nms_v4_ = Endpoint{lr.nms_ipv4, s_.raw.nms_port};
-    }
-    if (!lr.nms_ipv6.is_unspecified()) {
-        nms_v6_ = Endpoint{lr.nms_ipv6, s_.raw.nms_port};
-    }
-    domain_ = s_.raw.domain;
-    if (domain_.empty()) {
-        const auto dot = lr.fqdn.find('.');
-        domain_ = dot == std::string::npos ? lr.fqdn : lr.fqdn.substr(dot + 1);
-    }
+    const auto nms = nms_addresses(lr, s_.raw.nms_port);
+    nms_v4_ = nms.v4;
+    nms_v6_ = nms.v6;
+    domain_ = overlay_domain(s_.raw.domain, lr.fqdn);
     last_error_.clear();
     spdlog::info(
         "logged in fqdn={} node_id={} virtual_ipv4={} virtual_ipv6={} nms={} {} suite={} "
@@ -445,60 +412,23 @@ void Daemon::make_nms_session() {
 }
 
 void Daemon::refresh_real_addresses() {
-    real_v4_.reset();
-    real_v6_.reset();
-    if (nms_v4_) {
-        if (const auto a = sys::source_address_for(nms_v4_->address); a && a->is_v4()) {
-            real_v4_ = a->v4();
-        }
-    }
-    if (nms_v6_) {
-        if (const auto a = sys::source_address_for(nms_v6_->address); a && a->is_v6()) {
-            real_v6_ = a->v6();
-        }
-    }
+    const auto real = real_addresses_towards(NmsAddresses{nms_v4_, nms_v6_});
+    real_v4_ = real.v4;
+    real_v6_ = real.v6;
 }
 
 asio::awaitable<bool> Daemon::register_all(bool first) {
     refresh_real_addresses();
-    wire::RegistrationRequest request;
-    request.application_port = s_.raw.data_port;
-    request.notification = wire::NotificationType::Udp;
-    if (real_v4_) {
-        request.node_ipv4 = *real_v4_;
-    }
-    if (real_v6_) {
-        request.node_ipv6 = *real_v6_;
-    }
-    registered_v4_ = false;
-    registered_v6_ = false;
-    bool nat = false;
-    bool any = false;
-    for (const bool v6 : {false, true}) {
-        const auto& nms = v6 ? nms_v6_ : nms_v4_;
-        const bool have = v6 ? real_v6_.has_value() : real_v4_.has_value();
-        if (!nms || !have) {
-            continue;
-        }
-        auto call = nms_->register_node(request, first, *nms);
-        auto result = co_await std::move(call);
-        if (!result) {
-            spdlog::warn("registration over {} to {} failed: {}", v6 ? "IPv6" : "IPv4",
-                         nms->to_string(), result.error().describe());
-            last_error_ = "registration: " + result.error().describe();
-            if (result.error().code == wire::ErrorCode::KeyExpired) {
-                relogin_ = true;
-            }
-            continue;
-        }
-        any = true;
-        nat = nat || result->behind_nat;
-        (v6 ? registered_v6_ : registered_v4_) = true;
-        first = false;  // FIRST_REGISTRATION on the first message after login only (C11)
-    }
-    if (!any) {
+    auto call = register_families(*nms_, NmsAddresses{nms_v4_, nms_v6_},
+                                  RealAddresses{real_v4_, real_v6_}, s_.raw.data_port, first);
+    const Registered r = co_await std::move(call);
+    registered_v4_ = r.v4;
+    registered_v6_ = r.v6;
+    relogin_ = relogin_ || r.key_expired;
+    const bool nat = r.nat;
+    if (!r.any) {
+        last_error_ = r.error;
         if (!real_v4_ && !real_v6_) {
-            last_error_ = "no route to NMS";
             spdlog::warn("no local address reaches NMS ({} {})",
                          nms_v4_ ? nms_v4_->to_string() : "-",
                          nms_v6_ ? nms_v6_->to_string() : "-");
@@ -548,26 +478,15 @@ asio::awaitable<void> Daemon::keepalive_loop() {
                          login_->response.expiry.day);
             break;
         }
-        bool answered = false;
-        bool reregister = false;
-        for (const bool v6 : {false, true}) {
-            const auto& nms = v6 ? nms_v6_ : nms_v4_;
-            if (!nms || !(v6 ? registered_v6_ : registered_v4_)) {
-                continue;
-            }
-            auto call = nms_->keep_alive(kKeepAliveWait, *nms);
-            auto result = co_await std::move(call);
-            if (result) {
-                answered = true;
-            } else if (result.error().kind == net::NmsFailure::Kind::Error) {
-                spdlog::warn("keepalive to {}: {}", nms->to_string(), result.error().describe());
-                if (result.error().code == wire::ErrorCode::KeyExpired) {
-                    relogin_ = true;
-                } else {
-                    reregister = true;  // N7: NMS lost our registration
-                }
-            }
+        auto call = keep_alive_families(*nms_, NmsAddresses{nms_v4_, nms_v6_}, registered_v4_,
+                                        registered_v6_);
+        const KeptAlive k = co_await std::move(call);
+        if (k.rejected) {
+            spdlog::warn("{}", k.error);
         }
+        relogin_ = relogin_ || k.key_expired;
+        const bool answered = k.answered;
+        const bool reregister = k.rejected && !k.key_expired;  // N7: NMS lost our registration
         misses = answered ? 0 : misses + 1;
         if (relogin_ || stopping_) {
             break;

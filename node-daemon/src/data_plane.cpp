@@ -33,6 +33,8 @@ std::int64_t now_ms() {
         .count();
 }
 
+}  // namespace
+
 // sockaddr for `to` on a socket of the given family (IPv4 as a mapped address on IPv6).
 socklen_t to_sockaddr(const Endpoint& to, bool v6_socket, sockaddr_storage& out) {
     std::memset(&out, 0, sizeof out);
@@ -83,7 +85,12 @@ bool wait_readable(int fd, int stop_fd) {
     }
 }
 
-}  // namespace
+bool is_v6_socket(int fd) {
+    sockaddr_storage local{};
+    socklen_t len = sizeof local;
+    return ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0 ||  // NOLINT
+           local.ss_family == AF_INET6;
+}
 
 std::size_t IpAddressHash::operator()(const IpAddress& a) const noexcept {
     std::size_t h = 0;
@@ -208,13 +215,8 @@ DataPlane::DataPlane(Options options, ControlSink control, MissSink miss, Switch
       control_(std::move(control)),
       miss_(std::move(miss)),
       on_switch_(std::move(on_switch)),
-      stop_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-    sockaddr_storage local{};
-    socklen_t len = sizeof local;
-    if (::getsockname(options_.udp_fd, reinterpret_cast<sockaddr*>(&local), &len) == 0) {  // NOLINT
-        v6_socket_ = local.ss_family == AF_INET6;
-    }
-}
+      stop_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+      v6_socket_(is_v6_socket(options_.udp_fd)) {}
 
 DataPlane::~DataPlane() {
     stop();

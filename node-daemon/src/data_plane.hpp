@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/socket.h>
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -100,9 +102,28 @@ struct IpAddressHash {
     std::size_t operator()(const IpAddress& a) const noexcept;
 };
 
+// What PathManager needs of a data plane: the path table and the shared socket. cyphonicd's
+// DataPlane is one; the adapter gives each general node a view of its own data plane.
+class PathTable {
+public:
+    PathTable() = default;
+    virtual ~PathTable() = default;
+    PathTable(const PathTable&) = delete;
+    PathTable& operator=(const PathTable&) = delete;
+
+    // Control thread: add() also routes the path's peer addresses to it.
+    virtual void add(const std::shared_ptr<DataPath>& path) = 0;
+    virtual void remove(const PathId& id) = 0;
+    [[nodiscard]] virtual std::shared_ptr<DataPath> find(const PathId& id) const = 0;
+    // Any thread: one datagram out of the shared socket.
+    virtual bool send(ByteView datagram, const Endpoint& to) noexcept = 0;
+    // Control thread: seals and sends packets queued before a path's tunnel was up.
+    virtual void flush(DataPath& path) = 0;
+};
+
 // The two packet threads and the socket they share with the control thread (D13: one socket
 // for NMS, TRS and peers).
-class DataPlane {
+class DataPlane final : public PathTable {
 public:
     struct Options {
         int udp_fd = -1;  // non-blocking, owned by the caller
@@ -117,7 +138,7 @@ public:
     using SwitchSink = std::function<void(PathId path, Endpoint to)>;
 
     DataPlane(Options options, ControlSink control, MissSink miss, SwitchSink on_switch);
-    ~DataPlane();
+    ~DataPlane() override;
     DataPlane(const DataPlane&) = delete;
     DataPlane& operator=(const DataPlane&) = delete;
 
@@ -127,14 +148,14 @@ public:
     // Control thread: the node's own virtual addresses (destination check of C18).
     void set_local(std::optional<Ipv4Address> v4, std::optional<Ipv6Address> v6);
     // Control thread: path table. add() also routes the path's peer addresses to it.
-    void add(const std::shared_ptr<DataPath>& path);
-    void remove(const PathId& id);
-    [[nodiscard]] std::shared_ptr<DataPath> find(const PathId& id) const;
+    void add(const std::shared_ptr<DataPath>& path) override;
+    void remove(const PathId& id) override;
+    [[nodiscard]] std::shared_ptr<DataPath> find(const PathId& id) const override;
 
     // Any thread: one datagram out of the shared socket.
-    bool send(ByteView datagram, const Endpoint& to) noexcept;
+    bool send(ByteView datagram, const Endpoint& to) noexcept override;
     // Control thread: seals and sends packets queued before a path's tunnel was up.
-    void flush(DataPath& path);
+    void flush(DataPath& path) override;
 
     [[nodiscard]] std::map<std::string, std::uint64_t> drops() const;
     void count_drop(std::string_view reason);
@@ -164,6 +185,15 @@ private:
     mutable std::mutex drops_mu_;
     std::map<std::string, std::uint64_t, std::less<>> drops_;
 };
+
+// Socket helpers shared by the packet threads of both daemons.
+// sockaddr for `to` on a socket of the given family (IPv4 as a mapped address on IPv6).
+socklen_t to_sockaddr(const Endpoint& to, bool v6_socket, sockaddr_storage& out);
+[[nodiscard]] Endpoint from_sockaddr(const sockaddr_storage& from);
+// Blocks until `fd` is readable (true) or `stop_fd` is (false).
+[[nodiscard]] bool wait_readable(int fd, int stop_fd);
+// Whether a socket is IPv6 (dual-stack) rather than IPv4.
+[[nodiscard]] bool is_v6_socket(int fd);
 
 // The UDP socket of the daemon: IPv6 dual-stack on `port` (IPv4 peers appear as mapped
 // addresses), or IPv4 only where the host has no IPv6. Non-blocking, large buffers.

@@ -145,7 +145,7 @@ struct PathManager::Connecting {
     bool superseded = false;  // the peer's own route selection won the tie-break
 };
 
-PathManager::PathManager(asio::io_context& io, DataPlane& data, Options options)
+PathManager::PathManager(asio::io_context& io, PathTable& data, Options options)
     : io_(io), data_(data), options_(std::move(options)) {}
 
 PathManager::~PathManager() {

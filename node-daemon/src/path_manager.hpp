@@ -76,7 +76,7 @@ public:
         std::uint16_t trs_port = 4700;  // every TRS listens on the deployment's port (§3)
     };
 
-    PathManager(asio::io_context& io, DataPlane& data, Options options);
+    PathManager(asio::io_context& io, PathTable& data, Options options);
     ~PathManager();
     PathManager(const PathManager&) = delete;
     PathManager& operator=(const PathManager&) = delete;
@@ -104,6 +104,15 @@ public:
     void on_switch(const PathId& id, const Endpoint& to);
     // The real address changed (§7.8 step 3): route selection again for every peer.
     void reselect_all();
+
+    // The peers met so far (virtual address → FQDN): what on-demand re-establishment uses. An
+    // adapter persists them so a restart can rebuild tunnels for packets without a DNS query.
+    [[nodiscard]] const std::map<IpAddress, std::string>& known_peers() const noexcept {
+        return known_peers_;
+    }
+    void remember_peer(const IpAddress& address, std::string fqdn) {
+        known_peers_[address] = std::move(fqdn);
+    }
 
     [[nodiscard]] std::vector<PeerStatus> status() const;
     [[nodiscard]] const std::map<std::string, std::uint64_t>& drops() const noexcept {
@@ -134,7 +143,7 @@ private:
     void count(const std::string& reason) { ++drops_[reason]; }
 
     asio::io_context& io_;
-    DataPlane& data_;
+    PathTable& data_;
     Options options_;
     Identity identity_;
     std::shared_ptr<net::NmsSession> nms_;

@@ -5,24 +5,14 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cyphonic/core/text.hpp"
+
 namespace cyphonic::noded {
 
 namespace {
 
 std::string quote(std::string_view text) {
-    std::string out = "\"";
-    for (const char ch : text) {
-        const auto u = static_cast<unsigned char>(ch);
-        if (ch == '"' || ch == '\\') {
-            out += '\\';
-            out += ch;
-        } else if (u < 0x20) {
-            out += fmt::format("\\u{:04x}", u);
-        } else {
-            out += ch;
-        }
-    }
-    return out + "\"";
+    return json_string(text);
 }
 
 template <class T>
@@ -107,7 +97,13 @@ std::string to_text(const DaemonStatus& s) {
 
 StatusServer::StatusServer(asio::io_context& io, std::filesystem::path path,
                            std::function<DaemonStatus()> snapshot)
-    : io_(io), path_(std::move(path)), snapshot_(std::move(snapshot)) {}
+    : StatusServer(io, std::move(path), [snapshot = std::move(snapshot)](bool json) {
+          return json ? to_json(snapshot()) : to_text(snapshot());
+      }) {}
+
+StatusServer::StatusServer(asio::io_context& io, std::filesystem::path path,
+                           std::function<std::string(bool json)> render)
+    : io_(io), path_(std::move(path)), render_(std::move(render)) {}
 
 StatusServer::~StatusServer() {
     stop();
@@ -160,7 +156,7 @@ asio::awaitable<void> StatusServer::accept_loop() {
                                            asio::redirect_error(asio::use_awaitable, ec));
         co_await std::move(read);
         const bool json = request.starts_with("json");
-        const std::string answer = json ? to_json(snapshot_()) : to_text(snapshot_());
+        const std::string answer = render_(json);
         auto write = asio::async_write(socket, asio::buffer(answer),
                                        asio::redirect_error(asio::use_awaitable, ec));
         co_await std::move(write);
@@ -175,7 +171,7 @@ Expected<std::string, std::string> query_status(const std::filesystem::path& pat
     socket.connect(asio::local::stream_protocol::endpoint(path.string()), ec);
     if (ec) {
         return fail(
-            fmt::format("cannot reach cyphonicd at {}: {} (is it running? see "
+            fmt::format("cannot reach the daemon at {}: {} (is it running? see "
                         "status.socket / --socket)",
                         path.string(), ec.message()));
     }

@@ -40,6 +40,9 @@ class StatusServer {
 public:
     StatusServer(asio::io_context& io, std::filesystem::path path,
                  std::function<DaemonStatus()> snapshot);
+    // Any daemon: `render(json)` gives the answer to a "json" (true) or "text" request.
+    StatusServer(asio::io_context& io, std::filesystem::path path,
+                 std::function<std::string(bool json)> render);
     ~StatusServer();
     StatusServer(const StatusServer&) = delete;
     StatusServer& operator=(const StatusServer&) = delete;
@@ -51,7 +54,7 @@ private:
     asio::awaitable<void> accept_loop();
     asio::io_context& io_;
     std::filesystem::path path_;
-    std::function<DaemonStatus()> snapshot_;
+    std::function<std::string(bool json)> render_;
     std::unique_ptr<asio::local::stream_protocol::acceptor> acceptor_;
 };
 

@@ -2,11 +2,12 @@
 # Checks a systemd unit of deploy/systemd offline with systemd-analyze (no systemd as PID 1
 # needed). `verify` only warns about unknown keys and bad values (exit 0), so any output
 # fails. ExecStart is pointed at the built binary, since verify insists the file exists.
-#   verify-unit.sh UNIT BINARY [MAX_EXPOSURE]
+#   verify-unit.sh UNIT BINARY [MAX_EXPOSURE] [CAPABILITIES]
 set -euo pipefail
 unit=$1
 binary=$2
 max_exposure=${3:-5.0}
+capabilities=${4:-CAP_NET_ADMIN CAP_NET_BIND_SERVICE}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 name=$(basename "$unit")
@@ -35,7 +36,7 @@ awk -v s="$score" -v m="$max_exposure" 'BEGIN { exit !(s <= m) }' || {
     exit 1
 }
 # Least privilege: exactly the capabilities the daemon needs.
-grep -qx 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BIND_SERVICE' "$unit" || {
-    echo "FAIL: CapabilityBoundingSet is not CAP_NET_ADMIN CAP_NET_BIND_SERVICE"
+grep -qx "CapabilityBoundingSet=$capabilities" "$unit" || {
+    echo "FAIL: CapabilityBoundingSet is not $capabilities"
     exit 1
 }

@@ -15,6 +15,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "cyphonic/core/text.hpp"
 #include "cyphonic/crypto/random.hpp"
 
 namespace cyphonic::net {
@@ -368,7 +369,7 @@ std::string text_member(const Json& object, std::string_view name) {
     return m != nullptr && m->kind == Json::Kind::String ? m->text : std::string();
 }
 
-Expected<std::vector<GeneralNodeEntry>, std::string> parse_general_nodes(std::string_view body) {
+Expected<std::vector<GeneralNodeEntry>, std::string> parse_entries(std::string_view body) {
     auto doc = JsonReader(body).document();
     if (!doc.has_value()) {
         return fail(doc.error());
@@ -408,6 +409,25 @@ std::string api_error_text(std::string_view body) {
 }
 
 }  // namespace
+
+Expected<std::vector<GeneralNodeEntry>, std::string> parse_general_nodes(std::string_view body) {
+    return parse_entries(body);
+}
+
+std::string general_nodes_json(const std::vector<GeneralNodeEntry>& entries) {
+    const auto quote = [](std::string_view text) { return json_string(text); };
+    std::string out = "[";
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const auto& e = entries[i];
+        out += fmt::format(
+            "{}\n  {{\"device_id\":{},\"mac\":{},\"fqdn\":{},\"virtual_ipv4\":{},"
+            "\"virtual_ipv6\":{},\"auth_type\":{}}}",
+            i == 0 ? "" : ",", quote(e.device_id), quote(e.mac), quote(e.fqdn),
+            e.virtual_ipv4 ? quote(e.virtual_ipv4->to_string()) : "null",
+            e.virtual_ipv6 ? quote(e.virtual_ipv6->to_string()) : "null", quote(e.auth_type));
+    }
+    return out + "\n]\n";
+}
 
 // ---- AsClient ------------------------------------------------------------------------------
 
@@ -630,7 +650,7 @@ asio::awaitable<Expected<std::vector<GeneralNodeEntry>, ApiFailure>> AsClient::f
     if (res.result() != http::status::ok) {
         co_return fail(ApiFailure{res.result_int(), api_error_text(res.body())});
     }
-    auto entries = parse_general_nodes(res.body());
+    auto entries = parse_entries(res.body());
     if (!entries.has_value()) {
         co_return fail(ApiFailure{res.result_int(), entries.error()});
     }

@@ -109,6 +109,11 @@ void NmsSession::close() noexcept {
     }
 }
 
+bool NmsSession::expects(const std::array<std::byte, 16>& id) const {
+    const auto it = pending_.lower_bound({id, 0});
+    return it != pending_.end() && it->first.first == id;
+}
+
 Endpoint NmsSession::local_endpoint() const {
     return from_udp(socket_.local_endpoint());
 }

@@ -1,6 +1,7 @@
 #include "cyphonic/wire/types.hpp"
 
 #include <array>
+#include <charconv>
 #include <string>
 
 #include "cyphonic/core/text.hpp"
@@ -59,6 +60,27 @@ std::string_view to_string(CipherSuiteId s) noexcept {
             return "chacha20-poly1305";
     }
     return "unknown";
+}
+
+std::optional<CipherSuiteId> parse_cipher_suite(std::string_view text) noexcept {
+    for (const auto id : {CipherSuiteId::AesCbcHmacMd5, CipherSuiteId::Aes256Gcm,
+                          CipherSuiteId::ChaCha20Poly1305}) {
+        if (text == to_string(id)) {
+            return id;
+        }
+    }
+    int base = 10;
+    if (text.starts_with("0x") || text.starts_with("0X")) {
+        text.remove_prefix(2);
+        base = 16;
+    }
+    std::uint16_t v = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v, base);
+    if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() ||
+        !is_known_cipher_suite(v)) {
+        return std::nullopt;
+    }
+    return static_cast<CipherSuiteId>(v);
 }
 
 std::string_view to_string(ErrorCode c) noexcept {

@@ -112,24 +112,7 @@ std::optional<Endpoint> listen_address(const Source& src, const std::string& key
 }
 
 std::optional<wire::CipherSuiteId> parse_cipher(std::string_view text) {
-    for (const auto id : {wire::CipherSuiteId::AesCbcHmacMd5, wire::CipherSuiteId::Aes256Gcm,
-                          wire::CipherSuiteId::ChaCha20Poly1305}) {
-        if (text == wire::to_string(id)) {
-            return id;
-        }
-    }
-    int base = 10;
-    if (text.starts_with("0x") || text.starts_with("0X")) {
-        text.remove_prefix(2);
-        base = 16;
-    }
-    std::uint16_t v = 0;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v, base);
-    if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() ||
-        !wire::is_known_cipher_suite(v)) {
-        return std::nullopt;
-    }
-    return static_cast<wire::CipherSuiteId>(v);
+    return wire::parse_cipher_suite(text);
 }
 
 // "NODEID:CIPHER:KEYFILE" → the key, read from its file.

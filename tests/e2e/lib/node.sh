@@ -251,6 +251,12 @@ iperf_client_check() {
     if [ "$status" -ne 0 ] || [ -n "$error" ] || [ "${received%.*}" -le 0 ]; then
         e2e_fail "iperf3 from $name: exit $status, error '${error}', ${received} bytes received"
     fi
+    # A transfer that crawls (every segment retransmitted) is a failure too, not a result.
+    local mbit min=${E2E_IPERF_MIN_MBIT:-5}
+    mbit=$(jq -r '.end.sum_received.bits_per_second / 1e6 | floor' "$json")
+    if [ "$mbit" -lt "$min" ]; then
+        e2e_fail "iperf3 from $name: only $mbit Mbit/s (at least $min expected): $(jq -r '"\(.end.sum_received.bytes) bytes, \(.end.sum_sent.retransmits // 0) retransmits"' "$json")"
+    fi
     e2e_log "iperf3 from $name: $(jq -r '"\(.end.sum_received.bytes) bytes in \(.end.sum_received.seconds | floor) s, \(.end.sum_received.bits_per_second / 1e6 | floor) Mbit/s, \(.end.sum_sent.retransmits // 0) retransmits"' "$json")"
 }
 

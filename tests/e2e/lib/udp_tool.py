@@ -15,6 +15,17 @@
       Sends the UDP payload of every packet in PCAP (tcpdump -w, Ethernet link type) to
       DEST:PORT, N times each (default 1); prints how many datagrams it sent.
 
+  udp_tool.py stream DEST:PORT COUNT [--size N] [--pps R]
+      Sends COUNT datagrams of N bytes (default 200, at least 8) to DEST:PORT, each starting with
+      its sequence number (0, 1, ...; 8 bytes, big-endian), as fast as it can or R per second;
+      prints how many it sent.
+  udp_tool.py sink ADDR PORT [--seconds S] [--idle I]
+      Receives such a stream on ADDR:PORT ("ready" once bound) until S seconds have passed
+      (default 30) or nothing came for I seconds after the first datagram (default 2), then
+      prints one JSON line: received, highest (sequence number), missing, duplicates,
+      reordered (datagrams that arrived after one with a higher sequence number) and
+      max_displacement (how far below the highest seen so far the latest of them was).
+
 DEST may be an IPv6 address in brackets: [fd77::22]:4800.
 """
 
@@ -133,11 +144,93 @@ def replay(args):
     print(sent, flush=True)
 
 
+def stream(args):
+    size, pps = 200, 0.0
+    for flag in ("--size", "--pps"):
+        if flag in args:
+            i = args.index(flag)
+            if flag == "--size":
+                size = max(8, int(args[i + 1]))
+            else:
+                pps = float(args[i + 1])
+            del args[i : i + 2]
+    host, port = endpoint(args[0])
+    count = int(args[1])
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.connect((host, port))
+    padding = b"\0" * (size - 8)
+    start = time.monotonic()
+    sent = 0
+    for seq in range(count):
+        if pps > 0:
+            delay = start + seq / pps - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        try:
+            s.send(struct.pack("!Q", seq) + padding)
+            sent += 1
+        except (BlockingIOError, ConnectionRefusedError):
+            pass  # a full queue or an ICMP error: the datagram is lost, as over any network
+    print(sent, flush=True)
+
+
+def sink(args):
+    import json
+
+    seconds, idle = 30.0, 2.0
+    for flag in ("--seconds", "--idle"):
+        if flag in args:
+            i = args.index(flag)
+            value = float(args[i + 1])
+            if flag == "--seconds":
+                seconds = value
+            else:
+                idle = value
+            del args[i : i + 2]
+    addr, port = args[0], int(args[1])
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.bind((addr, port))
+    print("ready", flush=True)
+    deadline = time.monotonic() + seconds
+    last = None
+    seen = set()
+    highest = -1
+    received = duplicates = reordered = max_displacement = 0
+    while True:
+        now = time.monotonic()
+        if now >= deadline or (last is not None and now - last >= idle):
+            break
+        ready, _, _ = select.select([s], [], [], 0.1)
+        if not ready:
+            continue
+        data = s.recv(65535)
+        last = time.monotonic()
+        if len(data) < 8:
+            continue
+        seq = struct.unpack("!Q", data[:8])[0]
+        received += 1
+        if seq in seen:
+            duplicates += 1
+            continue
+        seen.add(seq)
+        if seq < highest:
+            reordered += 1
+            max_displacement = max(max_displacement, highest - seq)
+        else:
+            highest = seq
+    missing = highest + 1 - len(seen) if highest >= 0 else 0
+    print(json.dumps({"received": received, "highest": highest, "missing": missing,
+                      "duplicates": duplicates, "reordered": reordered,
+                      "max_displacement": max_displacement}), flush=True)
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     command, args = sys.argv[1], sys.argv[2:]
-    commands = {"listen": listen, "probe": probe, "garbage": garbage, "replay": replay}
+    commands = {"listen": listen, "probe": probe, "garbage": garbage, "replay": replay,
+                "stream": stream, "sink": sink}
     if command not in commands:
         sys.exit(__doc__)
     commands[command](args)

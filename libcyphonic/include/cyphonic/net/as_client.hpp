@@ -62,6 +62,11 @@ struct GeneralNodeEntry {
     friend bool operator==(const GeneralNodeEntry&, const GeneralNodeEntry&) = default;
 };
 
+// The controller API's JSON array of general nodes (also the adapter's cache file format).
+[[nodiscard]] Expected<std::vector<GeneralNodeEntry>, std::string> parse_general_nodes(
+    std::string_view body);
+[[nodiscard]] std::string general_nodes_json(const std::vector<GeneralNodeEntry>& entries);
+
 struct ApiFailure {
     unsigned status = 0;  // HTTP status; 0 when there was no HTTP answer
     std::string error;    // the API's {"error": ...} text, or what went wrong

@@ -67,6 +67,10 @@ public:
     // Returns false when it was dropped (counted in drops()).
     bool deliver(const wire::MessageView& message, const Endpoint& from);
     void close() noexcept;
+    // Whether an answer under header ID `id` is awaited (a Route Direction to Initiator carries
+    // the PathID, not the NodeID: an adapter finds the session of that general node this way).
+    [[nodiscard]] bool expects(const std::array<std::byte, 16>& id) const;
+    [[nodiscard]] const NodeId& node_id() const noexcept { return options_.node_id; }
     [[nodiscard]] Endpoint local_endpoint() const;
     void on_route_direction(ResponderHandler handler) { responder_handler_ = std::move(handler); }
     // Called for each General Node Update Notify (after it was acknowledged): refetch the list.

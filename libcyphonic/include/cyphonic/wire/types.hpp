@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace cyphonic::wire {
@@ -72,6 +73,8 @@ enum class CipherSuiteId : std::uint16_t {
     return v >= 0x0001 && v <= 0x0003;
 }
 [[nodiscard]] std::string_view to_string(CipherSuiteId s) noexcept;
+// A suite by name ("aes-256-gcm"), decimal or 0x-hex number; nullopt for anything else.
+[[nodiscard]] std::optional<CipherSuiteId> parse_cipher_suite(std::string_view text) noexcept;
 
 // Login Request Auth Type (D6).
 enum class AuthType : std::uint8_t { Basic = 1, Certificate = 2, MacAddress = 3 };
