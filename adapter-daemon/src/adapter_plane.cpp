@@ -2,6 +2,7 @@
 
 #include <linux/if_packet.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -157,8 +158,14 @@ AdapterPlane::~AdapterPlane() {
 
 void AdapterPlane::start() {
     pipeline_->start();
-    lan_thread_ = std::thread([this] { lan_loop(); });
-    wan_thread_ = std::thread([this] { wan_loop(); });
+    lan_thread_ = std::thread([this] {
+        ::pthread_setname_np(::pthread_self(), "cy-lan");
+        lan_loop();
+    });
+    wan_thread_ = std::thread([this] {
+        ::pthread_setname_np(::pthread_self(), "cy-wan");
+        wan_loop();
+    });
 }
 
 void AdapterPlane::stop() noexcept {

@@ -23,6 +23,8 @@
 // needs no atomics. Flow bookkeeping (FIFO links, phases, the flow table) lives under mu_,
 // shared by submitters and the staging thread.
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -106,10 +108,17 @@ public:
             return;
         }
         started_ = true;
-        staging_thread_ = std::thread([this] { staging_loop(); });
+        // Named for `top -H`, `ps -L` and tests that pin the staging thread to one CPU.
+        staging_thread_ = std::thread([this] {
+            ::pthread_setname_np(::pthread_self(), "cy-stage");
+            staging_loop();
+        });
         workers_.reserve(options_.workers);
         for (unsigned i = 0; i < options_.workers; ++i) {
-            workers_.emplace_back([this] { worker_loop(); });
+            workers_.emplace_back([this] {
+                ::pthread_setname_np(::pthread_self(), "cy-work");
+                worker_loop();
+            });
         }
     }
 

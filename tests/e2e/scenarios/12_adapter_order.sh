@@ -48,6 +48,26 @@ for gn in gn1 gn2 gn3; do
 done
 alice4=$(node_vip alice 4)
 
+# The kernel itself may reorder packets between a sender and a receiver: veth and TUN hand
+# them to the backlog of the CPU the writing thread runs on, and a thread that moves to the
+# other CPU can overtake its own packets still queued on the first one. Only the adapter's
+# reordering is under test, so every thread that writes gn1's stream into the kernel on its
+# way runs on CPU 0: the sender, the adapter's staging thread (cy-stage, which sends the
+# Capsules) and alice's cyphonicd (which writes them into its TUN). The workers stay free.
+pin_stream_path() {
+    local task
+    taskset -a -p 1 "${E2E_NODE_PID[alice]}" >/dev/null ||
+        e2e_fail "taskset: cannot pin alice's cyphonicd"
+    for task in /proc/"$E2E_ADAPTER_PID"/task/*; do
+        if [ "$(cat "$task/comm" 2>/dev/null)" = cy-stage ]; then
+            taskset -p 1 "${task##*/}" >/dev/null ||
+                e2e_fail "taskset: cannot pin the adapter's staging thread"
+            return 0
+        fi
+    done
+    e2e_fail "the adapter has no thread named cy-stage"
+}
+
 # resolve_all: every general node routes to alice again (after a restart the adapter has no
 # peer entries; a DNS query makes one).
 resolve_all() {
@@ -74,7 +94,8 @@ order_round() {
     e2e_spawn "$log" "$(ns alice)" python3 "$tool" sink 0.0.0.0 9000 --seconds 30 --idle 2
     sink=$E2E_LAST_PID
     e2e_wait_until 10 "the receiver on alice" grep -q '^ready' "$log"
-    sent=$(in_ns gn1 python3 "$tool" stream "$alice4:9000" "$STREAM_COUNT" --size "$STREAM_SIZE")
+    sent=$(in_ns gn1 taskset -c 0 python3 "$tool" stream "$alice4:9000" "$STREAM_COUNT" \
+        --size "$STREAM_SIZE")
     deadline=$((SECONDS + 40))
     while e2e_alive "$sink" && [ "$SECONDS" -lt "$deadline" ]; do
         sleep 0.2
@@ -88,6 +109,7 @@ order_round() {
 }
 
 resolve_all
+pin_stream_path
 order_round staged
 received=$(jq -r .received <<<"$ROUND_JSON")
 reordered=$(jq -r .reordered <<<"$ROUND_JSON")
@@ -104,6 +126,7 @@ for gn in gn1 gn2 gn3; do
     adapter_wait_gn "$gn" active 30
 done
 resolve_all
+pin_stream_path
 shown=0
 for attempt in 1 2 3; do
     order_round "unstaged-$attempt"
