@@ -94,6 +94,11 @@ order_round() {
     e2e_spawn "$log" "$(ns alice)" python3 "$tool" sink 0.0.0.0 9000 --seconds 30 --idle 2
     sink=$E2E_LAST_PID
     e2e_wait_until 10 "the receiver on alice" grep -q '^ready' "$log"
+    # gn1 resolves alice's address (ARP) before the stream: while a neighbour entry is being
+    # resolved the kernel holds packets and releases them as the answer arrives, racing the
+    # sender's next packets; that reordering would be gn1's, not the adapter's.
+    in_ns gn1 ping -c 2 -i 0.2 -W 2 "$alice4" >/dev/null ||
+        e2e_fail "$label: gn1 cannot ping alice before the stream"
     sent=$(in_ns gn1 taskset -c 0 python3 "$tool" stream "$alice4:9000" "$STREAM_COUNT" \
         --size "$STREAM_SIZE")
     deadline=$((SECONDS + 40))
