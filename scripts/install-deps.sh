@@ -15,6 +15,8 @@ packages=(
     openssl postgresql iproute2 nftables dnsutils iputils-ping iperf3 procps systemd
     # e2e scenarios (tests/e2e): status JSON, readiness probes, capture and replay
     jq curl tcpdump python3
+    # outage scenarios: a router that restarts forgets its NAT mappings (conntrack -F)
+    conntrack
     # adapter scenarios: real DHCPv4/DHCPv6 clients on the general nodes
     isc-dhcp-client ethtool
 )

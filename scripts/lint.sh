@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 build_dir=${1:-build/ci}
 
 mapfile -t sources < <(git ls-files '*.cpp' '*.hpp')
+echo "lint: no ?: in a full-expression with co_await (g++ 12 double free) on ${#sources[@]} files"
+python3 scripts/lint/co_await_conditional.py "${sources[@]}"
 echo "lint: clang-format on ${#sources[@]} files"
 clang-format --dry-run -Werror "${sources[@]}"
 

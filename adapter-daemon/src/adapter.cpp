@@ -572,7 +572,7 @@ asio::awaitable<bool> Adapter::login_general_node(GeneralNode& gn) {
 }
 
 asio::awaitable<void> Adapter::general_node_loop(GnIndex index) {
-    seconds backoff(1);
+    noded::RetryBackoff backoff;
     GeneralNode& gn = *nodes_[index];
     while (!stopping_ && !gn.removed) {
         gn.state = "logging_in";
@@ -583,6 +583,7 @@ asio::awaitable<void> Adapter::general_node_loop(GnIndex index) {
                 noded::PathManager::Options po;
                 po.application_id = s_.application_id;
                 po.accepted_ciphers = s_.accepted_ciphers;
+                po.responder_end_key = s_.responder_end_key;
                 po.path_keepalive = s_.path_keepalive;
                 po.idle = s_.peer_idle;
                 po.renew_before = s_.renew_before;
@@ -611,7 +612,8 @@ asio::awaitable<void> Adapter::general_node_loop(GnIndex index) {
                                          gn.entry.virtual_ipv6, true);
                 gn.state = "active";
                 gn.last_error.clear();
-                backoff = seconds(1);
+                backoff.reset();
+                gn.paths->reselect_unhealthy();
                 spdlog::info("general node {} active nat={}", gn.entry.device_id,
                              nat ? "yes" : "no");
                 auto loop = general_node_keepalive(gn);
@@ -627,13 +629,13 @@ asio::awaitable<void> Adapter::general_node_loop(GnIndex index) {
             break;
         }
         gn.state = "failed";
-        spdlog::warn("general node {}: {}; retrying in {} s", gn.entry.device_id, gn.last_error,
-                     backoff.count());
-        gn.wake->expires_after(backoff);
+        const auto delay = backoff.next();
+        spdlog::warn("general node {}: {}; retrying in {:.1f} s", gn.entry.device_id, gn.last_error,
+                     std::chrono::duration<double>(delay).count());
+        gn.wake->expires_after(delay);
         boost::system::error_code ec;
         auto wait = gn.wake->async_wait(asio::redirect_error(asio::use_awaitable, ec));
         co_await std::move(wait);
-        backoff = std::min(backoff * 2, seconds(60));
     }
 }
 
@@ -658,6 +660,9 @@ asio::awaitable<void> Adapter::general_node_keepalive(GeneralNode& gn) {
         const bool again = k.rejected;
         if (k.rejected) {
             gn.last_error = k.error;
+        }
+        if (answered && misses > 0 && gn.paths) {
+            gn.paths->reselect_unhealthy();  // NMS is back: so may the peers be (D-N12)
         }
         misses = answered ? 0 : misses + 1;
         if (again || misses >= kMissesBeforeRegister) {
@@ -705,7 +710,7 @@ std::shared_ptr<net::NmsSession> Adapter::make_session(const net::LoginResult& l
 }
 
 asio::awaitable<void> Adapter::session_loop() {
-    seconds backoff(1);
+    noded::RetryBackoff backoff;
     while (!stopping_) {
         state_ = "logging_in";
         relogin_ = false;
@@ -722,7 +727,7 @@ asio::awaitable<void> Adapter::session_loop() {
             if (co_await std::move(reg)) {
                 behind_nat_ = nat;
                 state_ = "registered";
-                backoff = seconds(1);
+                backoff.reset();
                 spdlog::info("registered real_ipv4={} real_ipv6={} port={} nat={}",
                              real_.v4 ? real_.v4->to_string() : "-",
                              real_.v6 ? real_.v6->to_string() : "-", s_.raw.data_port,
@@ -737,12 +742,12 @@ asio::awaitable<void> Adapter::session_loop() {
         if (stopping_) {
             break;
         }
-        spdlog::info("retrying in {} s", backoff.count());
-        wake_->expires_after(backoff);
+        const auto delay = backoff.next();
+        spdlog::info("retrying in {:.1f} s", std::chrono::duration<double>(delay).count());
+        wake_->expires_after(delay);
         boost::system::error_code ec;
         auto wait = wake_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
         co_await std::move(wait);
-        backoff = std::min(backoff * 2, seconds(60));
     }
 }
 
@@ -940,17 +945,26 @@ void Adapter::on_datagram(const Bytes& datagram, const Endpoint& from) {
             target->nms->deliver(m, from);
             continue;
         }
+        // From NMS, an awaited answer under a PathID (Route Direction to Initiator, Error) goes
+        // to the general node that asked, before any path: during a route selection again the
+        // old path of that PathID is still known, and its Tunnel Key cannot open NMS's answer.
         bool done = false;
+        if (from_nms) {
+            for (auto& gn : nodes_) {
+                if (gn->nms && gn->nms->expects(m.header.id)) {
+                    gn->nms->deliver(m, from);
+                    done = true;
+                    break;
+                }
+            }
+        }
         for (auto& gn : nodes_) {
+            if (done) {
+                break;
+            }
             if (gn->paths && gn->paths->knows(PathId(m.header.id))) {
                 gn->paths->on_message(m, from);
                 done = true;
-                break;
-            }
-            if (from_nms && gn->nms && gn->nms->expects(m.header.id)) {
-                gn->nms->deliver(m, from);
-                done = true;
-                break;
             }
         }
         if (!done && from_nms && nms_session_) {

@@ -43,6 +43,9 @@ void describe_client(app::ConfigSchema& s, ClientConfig& c, const ClientKeyNames
     s.field("resolver.ttl_s", c.resolver_ttl_s, "TTL of overlay answers in seconds");
     s.field("crypto.accept_ciphers", c.accept_ciphers,
             "cipher suites accepted for paths (names or numbers); empty: all three");
+    s.field("crypto.responder_end_key", c.responder_end_key,
+            "as responder, return an own End Key in the Tunnel Response (D14); false: the "
+            "initiator's End Key protects both directions");
     s.field("status.socket", c.status_socket, "unix socket of the `status` command");
     s.field("timers.keepalive_s", c.keepalive_s, "seconds between Keep Alives to NMS (C12)");
     s.field("timers.path_keepalive_s", c.path_keepalive_s,
@@ -137,6 +140,7 @@ ClientSettings resolve_client(ClientConfig& c, const std::optional<std::filesyst
     check(c.keepalive_s >= 1, "timers.keepalive_s", "at least 1");
     check(c.path_keepalive_s >= 1, "timers.path_keepalive_s", "at least 1");
     check(c.peer_idle_s >= 10, names.peer_idle, "at least 10");
+    out.responder_end_key = c.responder_end_key;
     out.keepalive = std::chrono::seconds(c.keepalive_s);
     out.path_keepalive = std::chrono::seconds(c.path_keepalive_s);
     out.peer_idle = std::chrono::seconds(c.peer_idle_s);

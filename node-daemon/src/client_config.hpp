@@ -39,6 +39,7 @@ struct ClientConfig {
     std::vector<std::string> resolver_upstream;
     std::uint32_t resolver_ttl_s = 60;
     std::vector<std::string> accept_ciphers;
+    bool responder_end_key = true;
     std::filesystem::path status_socket;
     std::uint32_t keepalive_s = 15;
     std::uint32_t path_keepalive_s = 15;
@@ -61,6 +62,7 @@ struct ClientSettings {
     ApplicationId application_id;
     std::vector<Endpoint> upstreams;  // resolver forwarders (port 53 unless given)
     std::vector<wire::CipherSuiteId> accepted_ciphers;  // path suites accepted
+    bool responder_end_key = true;                      // D14: answer with our own End Key
     std::chrono::seconds keepalive{15};
     std::chrono::seconds path_keepalive{15};
     std::chrono::seconds peer_idle{300};

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cyphonic/crypto/random.hpp"
 #include "cyphonic/sys/route_source.hpp"
 
 namespace cyphonic::noded {
@@ -140,6 +141,15 @@ asio::awaitable<KeptAlive> keep_alive_families(net::NmsSession& nms, NmsAddresse
         }
     }
     co_return out;
+}
+
+std::chrono::milliseconds RetryBackoff::next() {
+    const auto step = std::chrono::duration_cast<std::chrono::milliseconds>(step_);
+    const auto half = step / 2;
+    const auto jitter = std::chrono::milliseconds(crypto::random_u32() %
+                                                  static_cast<std::uint32_t>(half.count() + 1));
+    step_ = std::min(step_ * 2, kMax);
+    return half + jitter;
 }
 
 }  // namespace cyphonic::noded

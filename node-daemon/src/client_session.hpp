@@ -64,6 +64,21 @@ struct KeptAlive {
     bool rejected = false;  // NMS answered with an Error (e.g. it lost the registration, N7)
     std::string error;
 };
+// Pacing of login and registration attempts after a failure (C12): 1, 2, 4, 8, then every
+// 15 s, each wait drawn between half and all of its step so that a fleet cut off together
+// does not come back in step. The cap keeps an end within 15 s of its network coming back.
+class RetryBackoff {
+public:
+    static constexpr std::chrono::seconds kFirst{1};
+    static constexpr std::chrono::seconds kMax{15};
+    // The wait before the next attempt; each call doubles the step up to kMax.
+    [[nodiscard]] std::chrono::milliseconds next();
+    void reset() noexcept { step_ = kFirst; }
+
+private:
+    std::chrono::seconds step_ = kFirst;
+};
+
 // One Keep Alive over each registered family.
 asio::awaitable<KeptAlive> keep_alive_families(net::NmsSession& nms, NmsAddresses to, bool v4,
                                                bool v6);

@@ -143,7 +143,7 @@ void Daemon::shutdown() {
 // ---------------------------------------------------------------------------------- session
 
 asio::awaitable<void> Daemon::session_loop() {
-    seconds backoff(1);
+    RetryBackoff backoff;
     while (!stopping_) {
         state_ = "logging_in";
         auto attempt = login();
@@ -164,7 +164,8 @@ asio::awaitable<void> Daemon::session_loop() {
             auto reg = register_all(true);
             if (co_await std::move(reg)) {
                 state_ = "registered";
-                backoff = seconds(1);
+                backoff.reset();
+                paths_->reselect_unhealthy();
                 auto loop = keepalive_loop();
                 co_await std::move(loop);
                 continue;
@@ -173,12 +174,12 @@ asio::awaitable<void> Daemon::session_loop() {
         if (stopping_) {
             break;
         }
-        spdlog::info("retrying in {} s", backoff.count());
-        wake_->expires_after(backoff);
+        const auto delay = backoff.next();
+        spdlog::info("retrying in {:.1f} s", std::chrono::duration<double>(delay).count());
+        wake_->expires_after(delay);
         boost::system::error_code ec;
         auto wait = wake_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
         co_await std::move(wait);
-        backoff = std::min(backoff * 2, seconds(60));
     }
 }
 
@@ -297,6 +298,7 @@ Expected<void, std::string> Daemon::bring_up_interface() {
     PathManager::Options po;
     po.application_id = s_.application_id;
     po.accepted_ciphers = s_.accepted_ciphers;
+    po.responder_end_key = s_.responder_end_key;
     po.path_keepalive = s_.path_keepalive;
     po.idle = s_.peer_idle;
     po.renew_before = s_.renew_before;
@@ -487,6 +489,9 @@ asio::awaitable<void> Daemon::keepalive_loop() {
         relogin_ = relogin_ || k.key_expired;
         const bool answered = k.answered;
         const bool reregister = k.rejected && !k.key_expired;  // N7: NMS lost our registration
+        if (answered && misses > 0) {
+            paths_->reselect_unhealthy();  // NMS is back: so may the peers be (D-N12)
+        }
         misses = answered ? 0 : misses + 1;
         if (relogin_ || stopping_) {
             break;
@@ -498,6 +503,7 @@ asio::awaitable<void> Daemon::keepalive_loop() {
                 break;  // C12: registration failed → log in again
             }
             misses = 0;
+            paths_->reselect_unhealthy();
         }
     }
     relogin_ = false;

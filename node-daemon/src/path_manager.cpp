@@ -7,6 +7,7 @@
 
 #include "cyphonic/core/fqdn.hpp"
 #include "cyphonic/crypto/random.hpp"
+#include "cyphonic/signaling/end_keys.hpp"
 #include "cyphonic/signaling/path_id.hpp"
 
 namespace cyphonic::noded {
@@ -33,6 +34,16 @@ std::optional<Ipv6Address> v6_or_none(const Ipv6Address& a) {
 }
 
 // The peer's NAT (observed) endpoint of the route family, as NMS filled it (C15, C16).
+// Where a relayed path's Capsules go: the TRS, until a direct Capsule from the peer arrives.
+Destination via_trs(const Endpoint& trs) {
+    Destination d;
+    d.to = trs;
+    d.relayed = true;
+    d.relay = trs;
+    d.switch_on_direct_receive = true;
+    return d;
+}
+
 std::optional<Endpoint> nat_endpoint(const wire::RouteDirection& rd, bool of_responder) {
     const auto& v4 = of_responder ? rd.nat_responder_ipv4 : rd.nat_initiator_ipv4;
     const auto& v6 = of_responder ? rd.nat_responder_ipv6 : rd.nat_initiator_ipv6;
@@ -118,6 +129,9 @@ struct PathManager::Path {  // NOLINT(clang-analyzer-optin.performance.Padding)
     std::optional<signaling::Opener> tunnel_rx;
     std::optional<crypto::CipherSuite> temp;
     std::optional<signaling::Sealer> pending_sender;  // K_I until the Tunnel Response
+    std::optional<crypto::Key> initiator_key;         // K_I: also the receive key without K_R (D14)
+    int tunnel_refused = 0;      // Tunnel Responses that arrived but were refused
+    std::string tunnel_refusal;  // why the last one was
     signaling::Side side = signaling::Side::Clear;
     std::shared_ptr<DataPath> data;
     std::uint32_t tunnel_txid = 0;
@@ -133,6 +147,7 @@ struct PathManager::Path {  // NOLINT(clang-analyzer-optin.performance.Padding)
     Clock::time_point created = Clock::now();
     std::chrono::system_clock::time_point expires{};
     bool retired = false;
+    bool repeat = false;  // the route of a repeated Direction Request (Q8, N11)
 };
 
 // A route selection in progress towards one FQDN; later callers wait for its result.
@@ -212,12 +227,11 @@ std::shared_ptr<PathManager::Path> PathManager::make_path(const wire::RouteDirec
     } else {
         path->data = std::make_shared<DataPath>(path->id, peer_v4, peer_v6);
     }
+    // A data path kept from an earlier route of this PathID goes on sending where it did
+    // until the new route is up (handle_tunnel_request/response move it).
     Destination d;
     if (path->relayed && path->trs) {
-        d.to = *path->trs;
-        d.relayed = true;
-        d.relay = path->trs;
-        d.switch_on_direct_receive = true;
+        d = via_trs(*path->trs);
     } else if (path->peer) {
         d.to = *path->peer;
     }
@@ -254,7 +268,8 @@ bool PathManager::send_path_message(Path& path, wire::MessageType type, std::uin
 // ------------------------------------------------------------------------------ initiator
 
 asio::awaitable<Expected<PeerAddresses, ConnectFailure>> PathManager::connect(std::string fqdn,
-                                                                              bool force) {
+                                                                              bool force,
+                                                                              bool repeat) {
     if (fqdn == identity_.fqdn) {
         co_return fail(ConnectFailure{false, "that is this node's own name"});
     }
@@ -333,6 +348,7 @@ asio::awaitable<Expected<PeerAddresses, ConnectFailure>> PathManager::connect(st
     if (!path) {
         co_return finish(fail(ConnectFailure{false, "bad keys in Route Direction"}));
     }
+    path->repeat = repeat;
     if (const auto old = paths_.find(path_id); old != paths_.end()) {
         path->early_punch = std::move(old->second->early_punch);
         path->early_punch_at = old->second->early_punch_at;
@@ -381,6 +397,9 @@ asio::awaitable<void> PathManager::establish(std::shared_ptr<Path> path) {
     } else {
         body.end_key.assign(end_key.view().begin(), end_key.view().end());
     }
+    path->initiator_key.emplace(end_key.clone());
+    path->tunnel_refused = 0;
+    path->tunnel_refusal.clear();
     path->tunnel_txid = crypto::random_u32();
     // Installed when the Tunnel Response shows the responder has K_I; until then packets to
     // the peer are held by the data path (D-N2) instead of being sealed with a key the
@@ -408,14 +427,25 @@ asio::awaitable<void> PathManager::establish(std::shared_ptr<Path> path) {
         co_await std::move(wait);
     }
     if (path->state != Path::State::Up && !path->retired && !stopped_) {
-        spdlog::warn("tunnel establishment failed peer={} path={}: no Tunnel Response",
-                     path->peer_fqdn, path->id.to_hex());
-        const bool shared_nat = path->rd->process == wire::ProcessCode::SharedNat;
+        std::string why = "no Tunnel Response";
+        if (path->tunnel_refused > 0) {
+            why = fmt::format("{} Tunnel Response(s) arrived, none accepted (last: {})",
+                              path->tunnel_refused, path->tunnel_refusal);
+        }
+        spdlog::warn("tunnel establishment failed peer={} path={}: {}", path->peer_fqdn,
+                     path->id.to_hex(), why);
+        const bool direct = !path->relayed;
+        const bool repeated = path->repeat;
         const std::string fqdn = path->peer_fqdn;
-        remove_path(path->id, "no Tunnel Response");
-        if (shared_nat) {
-            // Q8: repeat the Direction Request; NMS then chooses relay for this PathID.
-            auto again = connect(fqdn, true);
+        remove_path(path->id, why);
+        if (direct && !repeated) {
+            // Q8 for every direct route (N11): repeat the Direction Request at once; NMS then
+            // relays this PathID.
+            spdlog::info(
+                "route selection again peer={}: the direct route failed, asking for "
+                "the relay",
+                fqdn);
+            auto again = connect(fqdn, true, true);
             [[maybe_unused]] auto result = co_await std::move(again);
         }
     }
@@ -423,51 +453,52 @@ asio::awaitable<void> PathManager::establish(std::shared_ptr<Path> path) {
 
 void PathManager::handle_tunnel_response(Path& path, const wire::BaseHeader& h,
                                          const wire::TunnelResponse& body, const Endpoint& from) {
+    auto refuse = [&](std::string_view reason) {
+        count(std::string(reason));
+        ++path.tunnel_refused;
+        path.tunnel_refusal = reason;
+    };
     if (!path.initiator || h.transaction_id != path.tunnel_txid) {
-        count("unexpected_tunnel_response");
+        refuse("unexpected_tunnel_response");
         return;
     }
     if (path.state == Path::State::Up) {
         return;  // a duplicate answer to a retransmission
     }
+    if (!path.initiator_key) {
+        refuse("unexpected_tunnel_response");
+        return;
+    }
     // The key that protects responder → initiator Capsules: K_R when given, else K_I (D14).
-    std::optional<crypto::Key> responder_key;
-    if (body.end_key) {
-        if (path.relayed) {
-            auto key = path.temp->unwrap_key(*body.end_key, path.id, crypto::WrapRole::Responder);
-            if (!key) {
-                count("bad_wrapped_key");
-                return;
-            }
-            responder_key.emplace(std::move(*key));
-        } else if (body.end_key->size() == crypto::Key::kSize) {
-            responder_key.emplace(std::span<const std::byte, 32>(body.end_key->data(), 32));
-        } else {
-            count("bad_end_key");
-            return;
-        }
+    auto receive_key = signaling::responder_to_initiator_key(
+        body, path.relayed, path.temp ? &*path.temp : nullptr, path.id, *path.initiator_key);
+    if (!receive_key) {
+        refuse(signaling::to_string(receive_key.error()));
+        return;
     }
-    std::optional<crypto::CipherSuite> suite;
-    if (responder_key) {
-        auto s = crypto::CipherSuite::create(path.rd->cipher, *responder_key);
-        if (s) {
-            suite.emplace(std::move(*s));
-        }
-    } else {
-        count("tunnel_response_without_key");
-        return;  // this implementation always sends K_R; a response without it is not ours
+    if (!body.end_key) {
+        spdlog::info(
+            "tunnel peer={} path={}: the Tunnel Response carries no End Key, ours "
+            "protects both directions (D14)",
+            path.peer_fqdn, path.id.to_hex());
     }
+    auto suite = crypto::CipherSuite::create(path.rd->cipher, *receive_key);
     if (!suite) {
-        count("bad_end_key");
+        refuse("bad_end_key");
         return;
     }
     path.data->install_receiver(signaling::Opener(std::move(*suite), signaling::Side::Clear),
                                 kKeyOverlap);
+    path.initiator_key.reset();
     if (path.pending_sender) {
         path.data->install_sender(std::move(*path.pending_sender), path.tunnel_txid);
         path.pending_sender.reset();
     }
-    if (!path.relayed) {
+    // The new route's destination, also when this PathID's data path was kept from an earlier
+    // route (a dead direct one, say) and still pointed there.
+    if (path.relayed && path.trs) {
+        path.data->set_destination(via_trs(*path.trs));
+    } else {
         Destination d;
         d.to = from;
         path.data->set_destination(d);
@@ -542,41 +573,35 @@ void PathManager::handle_tunnel_request(Path& path, const wire::BaseHeader& h,
     const auto flags = static_cast<std::uint8_t>(wire::flag::kSuccess | wire::flag::kResponse |
                                                  (relayed ? wire::flag::kRelayed : 0));
     const Endpoint reply_to = relayed && path.trs ? *path.trs : from;
-    auto answer_with = [&](const crypto::Key& key) {
+    // The answer carries K_R, or no End Key at all when K_I serves both directions (D14).
+    auto answer_with = [&](const std::optional<crypto::Key>& key) {
         wire::TunnelResponse response;
-        if (relayed) {
-            auto wrapped = path.temp->wrap_key(key, path.id, crypto::WrapRole::Responder);
+        if (key && relayed) {
+            auto wrapped = path.temp->wrap_key(*key, path.id, crypto::WrapRole::Responder);
             if (!wrapped) {
                 return false;
             }
             response.end_key = std::move(*wrapped);
-        } else {
-            response.end_key = Bytes(key.view().begin(), key.view().end());
+        } else if (key) {
+            response.end_key = Bytes(key->view().begin(), key->view().end());
         }
         const wire::Body b = response;
         return send_path_message(path, wire::MessageType::TunnelResponse, flags, h.transaction_id,
                                  b, reply_to);
     };
-    if (path.tunnel_answered && h.transaction_id == path.tunnel_txid && path.responder_key) {
-        answer_with(*path.responder_key);  // D18: a retransmitted request gets the answer again
+    if (path.tunnel_answered && h.transaction_id == path.tunnel_txid) {
+        answer_with(path.responder_key);  // D18: a retransmitted request gets the answer again
         return;
     }
-    std::optional<crypto::Key> initiator_key;
-    if (relayed) {
-        auto key = path.temp->unwrap_key(body.end_key, path.id, crypto::WrapRole::Initiator);
-        if (!key) {
-            count("bad_wrapped_key");
-            return;
-        }
-        initiator_key.emplace(std::move(*key));
-    } else if (body.end_key.size() == crypto::Key::kSize) {
-        initiator_key.emplace(std::span<const std::byte, 32>(body.end_key.data(), 32));
-    } else {
-        count("bad_end_key");
+    auto initiator_key =
+        signaling::read_end_key(body.end_key, relayed, path.temp ? &*path.temp : nullptr, path.id,
+                                crypto::WrapRole::Initiator);
+    if (!initiator_key) {
+        count(std::string(signaling::to_string(initiator_key.error())));
         return;
     }
     auto rx = crypto::CipherSuite::create(path.rd->cipher, *initiator_key);
-    auto responder_key = crypto::random_key();
+    auto responder_key = options_.responder_end_key ? crypto::random_key() : initiator_key->clone();
     auto tx = crypto::CipherSuite::create(path.rd->cipher, responder_key);
     if (!rx || !tx) {
         count("bad_end_key");
@@ -589,18 +614,18 @@ void PathManager::handle_tunnel_request(Path& path, const wire::BaseHeader& h,
                               h.transaction_id);
     Destination d;
     if (relayed && path.trs) {
-        d.to = *path.trs;
-        d.relayed = true;
-        d.relay = path.trs;
-        d.switch_on_direct_receive = true;
+        d = via_trs(*path.trs);
     } else {
         d.to = from;
         path.peer = from;
     }
     path.data->set_destination(d);
-    path.responder_key.emplace(std::move(responder_key));
+    path.responder_key.reset();
+    if (options_.responder_end_key) {
+        path.responder_key.emplace(std::move(responder_key));
+    }
     path.tunnel_answered = true;
-    answer_with(*path.responder_key);
+    answer_with(path.responder_key);
     mark_up(path);
 }
 
@@ -791,13 +816,7 @@ void PathManager::tick() {
         remove_path(id, "idle");
     }
     for (const auto& fqdn : reselect) {
-        asio::co_spawn(
-            io_,
-            [this, fqdn]() -> asio::awaitable<void> {
-                auto again = connect(fqdn, true);
-                [[maybe_unused]] auto result = co_await std::move(again);
-            },
-            asio::detached);
+        spawn_connect(fqdn, true, false);
     }
     for (auto it = recent_misses_.begin(); it != recent_misses_.end();) {
         it = now - it->second > kMissInterval ? recent_misses_.erase(it) : std::next(it);
@@ -813,14 +832,31 @@ void PathManager::reselect_all() {
     }
     for (const auto& fqdn : peers) {
         spdlog::info("route selection again after a move peer={}", fqdn);
-        asio::co_spawn(
-            io_,
-            [this, fqdn]() -> asio::awaitable<void> {
-                auto again = connect(fqdn, true);
-                [[maybe_unused]] auto result = co_await std::move(again);
-            },
-            asio::detached);
+        spawn_connect(fqdn, true, false);
     }
+}
+
+void PathManager::reselect_unhealthy() {
+    std::set<std::string> peers;
+    for (const auto& [id, path] : paths_) {
+        if (!path->retired && path->rd && path->state == Path::State::Up && path->misses > 0) {
+            peers.insert(path->peer_fqdn);
+        }
+    }
+    for (const auto& fqdn : peers) {
+        spdlog::info("route selection again after NMS came back peer={}", fqdn);
+        spawn_connect(fqdn, true, false);
+    }
+}
+
+void PathManager::spawn_connect(std::string fqdn, bool force, bool repeat) {
+    asio::co_spawn(
+        io_,
+        [this, fqdn = std::move(fqdn), force, repeat]() -> asio::awaitable<void> {
+            auto again = connect(fqdn, force, repeat);
+            [[maybe_unused]] auto result = co_await std::move(again);
+        },
+        asio::detached);
 }
 
 void PathManager::on_miss(const IpAddress& destination) {
@@ -837,13 +873,7 @@ void PathManager::on_miss(const IpAddress& destination) {
     const std::string fqdn = known->second;
     spdlog::info("traffic to {} ({}) without a tunnel: route selection again",
                  destination.to_string(), fqdn);
-    asio::co_spawn(
-        io_,
-        [this, fqdn]() -> asio::awaitable<void> {
-            auto again = connect(fqdn, false);
-            [[maybe_unused]] auto result = co_await std::move(again);
-        },
-        asio::detached);
+    spawn_connect(fqdn, false, false);
 }
 
 // ------------------------------------------------------------------------------- messages

@@ -70,6 +70,7 @@ public:
     struct Options {
         ApplicationId application_id;
         std::vector<wire::CipherSuiteId> accepted_ciphers;
+        bool responder_end_key = true;  // D14: as responder, answer with an own End Key
         std::chrono::seconds path_keepalive{15};
         std::chrono::seconds idle{300};
         std::chrono::seconds renew_before{3600};
@@ -91,8 +92,11 @@ public:
 
     // Route selection and tunnel establishment towards `fqdn` (resolver). Returns once the
     // route is chosen (§7.3 step 7); the tunnel comes up in the background.
+    // `repeat`: the Direction Request follows a direct route the ends could not use, so NMS
+    // relays this one (Q8, N11); a repeated route is not repeated again.
     asio::awaitable<Expected<PeerAddresses, ConnectFailure>> connect(std::string fqdn,
-                                                                     bool force = false);
+                                                                     bool force = false,
+                                                                     bool repeat = false);
     // A Route Direction to Responder this node confirmed (NmsSession handler).
     void on_route_direction(const wire::BaseHeader& header, const wire::RouteDirection& body);
     // A path message (Tunnel Request/Response, Hole Punching, ACK, Error) from `from`.
@@ -104,6 +108,9 @@ public:
     void on_switch(const PathId& id, const Endpoint& to);
     // The real address changed (§7.8 step 3): route selection again for every peer.
     void reselect_all();
+    // This end is registered again after losing NMS (an outage, a new login): route selection
+    // again for every peer whose path keepalive went unanswered meanwhile.
+    void reselect_unhealthy();
 
     // The peers met so far (virtual address → FQDN): what on-demand re-establishment uses. An
     // adapter persists them so a restart can rebuild tunnels for packets without a DNS query.
@@ -130,6 +137,7 @@ private:
     void tick();
 
     std::shared_ptr<Path> make_path(const wire::RouteDirection& rd, bool initiator);
+    void spawn_connect(std::string fqdn, bool force, bool repeat);
     bool send_path_message(Path& path, wire::MessageType type, std::uint8_t flags,
                            std::uint32_t transaction_id, const wire::Body& body,
                            const Endpoint& to);

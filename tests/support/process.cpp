@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 extern char** environ;
 
 namespace cyphonic::testing {
@@ -54,7 +56,8 @@ int decode_status(int status) {
 }  // namespace
 
 ChildProcess::ChildProcess(std::vector<std::string> argv, std::filesystem::path log)
-    : log_(std::move(log)) {
+    : name_(std::filesystem::path(argv.empty() ? std::string() : argv[0]).filename().string()),
+      log_(std::move(log)) {
     const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         throw std::runtime_error("cannot create " + log_.string());
@@ -69,8 +72,45 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::filesystem::path 
 }
 
 ChildProcess::~ChildProcess() {
+    if (!settled_ && pid_ > 0) {
+        check_end_of_life();
+    }
     if (running()) {
-        stop(SIGKILL, std::chrono::seconds(5));
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+    }
+}
+
+namespace {
+
+std::string tail(const std::string& text, std::size_t lines) {
+    std::size_t at = text.size();
+    for (std::size_t n = 0; at > 0 && n <= lines; ++n) {
+        at = text.rfind('\n', at - 1);
+        if (at == std::string::npos) {
+            return text;
+        }
+    }
+    return text.substr(at + 1);
+}
+
+}  // namespace
+
+void ChildProcess::check_end_of_life() {
+    if (!running()) {
+        ADD_FAILURE() << name_ << " (pid " << pid_ << ") died before the end of the test, status "
+                      << status_ << "; last lines of " << log_.string() << ":\n"
+                      << tail(log(), 40);
+        return;
+    }
+    const int status = stop(SIGTERM, std::chrono::seconds(15));
+    if (status != 0) {
+        ADD_FAILURE() << name_ << " (pid " << pid_ << ") did not exit 0 on SIGTERM: "
+                      << (status == -1 ? std::string("still running after 15 s, killed")
+                                       : "status " + std::to_string(status))
+                      << "; last lines of " << log_.string() << ":\n"
+                      << tail(log(), 40);
     }
 }
 
@@ -115,11 +155,8 @@ std::string ChildProcess::wait_for_log(const std::string& pattern,
     }
 }
 
-int ChildProcess::stop(int signal, std::chrono::milliseconds timeout) {
-    if (!running()) {
-        return status_;
-    }
-    ::kill(pid_, signal);
+int ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
+    settled_ = true;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (running()) {
         if (std::chrono::steady_clock::now() > deadline) {
@@ -132,6 +169,15 @@ int ChildProcess::stop(int signal, std::chrono::milliseconds timeout) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return status_;
+}
+
+int ChildProcess::stop(int signal, std::chrono::milliseconds timeout) {
+    settled_ = true;
+    if (!running()) {
+        return status_;
+    }
+    ::kill(pid_, signal);
+    return wait_exit(timeout);
 }
 
 std::pair<int, std::string> run(const std::vector<std::string>& argv,

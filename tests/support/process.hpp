@@ -7,8 +7,13 @@
 #include <string>
 #include <vector>
 
-// A child process started by a test: stdout and stderr go to a log file; the destructor kills it
-// (by its own PID, never anything else) if it still runs.
+// A child process started by a test: stdout and stderr go to a log file.
+//
+// Every service or daemon a test starts must still be alive at the end and exit 0 on SIGTERM:
+// a crash after the last assertion is still a failure. So unless the test has settled the
+// process itself (stop(), or wait_exit() for one expected to end by itself), the destructor
+// sends SIGTERM and records a GoogleTest failure, with the log's tail, if the process had
+// already died or does not exit 0 within 15 s. It only ever signals its own PID.
 namespace cyphonic::testing {
 
 class ChildProcess {
@@ -25,13 +30,20 @@ public:
     std::string wait_for_log(const std::string& pattern,
                              std::chrono::milliseconds timeout = std::chrono::seconds(15));
     // Sends `signal`, then waits; returns the exit status (128 + signal if killed by one),
-    // or -1 on timeout (the process is then killed).
+    // or -1 on timeout (the process is then killed). The test owns the result.
     int stop(int signal, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+    // Waits for a process expected to end by itself; returns its exit status, or -1 on timeout
+    // (the process is then killed). The test owns the result.
+    int wait_exit(std::chrono::milliseconds timeout = std::chrono::seconds(15));
     [[nodiscard]] std::string log() const;
 
 private:
+    void check_end_of_life();
+
     pid_t pid_ = -1;
     int status_ = -1;
+    bool settled_ = false;  // the test took the exit status itself
+    std::string name_;
     std::filesystem::path log_;
 };
 

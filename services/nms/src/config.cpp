@@ -22,6 +22,9 @@ void describe(app::ConfigSchema& s, NmsConfig& c) {
             "days a Tunnel Key is valid after today (UTC)");
     s.field("node.offline_after_s", c.offline_after_s,
             "seconds without a message before a node is offline");
+    s.field("route.direct_failed_window_s", c.direct_retry_s,
+            "a repeated Direction Request this many seconds after a direct route between the "
+            "same endpoints means it failed: relay instead (Q8); 0 never falls back");
     s.field("trs.servers", c.trs_servers,
             "TRS list: \"node_id=HEX,ipv4=A,ipv6=B,port=4700,cipher=2,key_file=PATH\"");
     s.field("sequence.block", c.send_block,

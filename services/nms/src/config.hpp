@@ -22,6 +22,7 @@ struct NmsConfig {
     std::uint32_t tunnel_cipher = 2;
     std::uint32_t tunnel_key_lifetime_days = 1;
     std::int64_t offline_after_s = 60;
+    std::uint32_t direct_retry_s = 120;
     std::vector<std::string> trs_servers;
     std::uint32_t send_block = 64;
     std::uint32_t max_in_flight = 4096;

@@ -102,6 +102,28 @@ wire::RouteDirection build_route_direction(const PathId& path, const RouteChoice
     return d;
 }
 
+bool direct_route_failed_before(const wire::RouteDirection& fresh, const PreviousRoute& previous,
+                                std::chrono::seconds window) {
+    const auto& old = previous.body;
+    const bool direct = fresh.process != wire::ProcessCode::Relayed;
+    return direct && old.process == fresh.process && previous.age < window &&
+           old.initiator_fqdn == fresh.initiator_fqdn &&
+           old.responder_fqdn == fresh.responder_fqdn &&
+           old.nat_initiator_ipv4 == fresh.nat_initiator_ipv4 &&
+           old.nat_initiator_ipv6 == fresh.nat_initiator_ipv6 &&
+           old.nat_initiator_port == fresh.nat_initiator_port &&
+           old.nat_responder_ipv4 == fresh.nat_responder_ipv4 &&
+           old.nat_responder_ipv6 == fresh.nat_responder_ipv6 &&
+           old.nat_responder_port == fresh.nat_responder_port &&
+           old.initiator_real_ipv4 == fresh.initiator_real_ipv4 &&
+           old.responder_real_ipv4 == fresh.responder_real_ipv4;
+}
+
+std::optional<RouteChoice> relay_route(const Location& initiator, const Location& responder,
+                                       const std::optional<TrsAddresses>& trs) {
+    return relayed(initiator, responder, trs);
+}
+
 std::optional<Endpoint> reach(const Location& location, bool prefer_v6) {
     const auto& first = prefer_v6 ? location.v6 : location.v4;
     const auto& second = prefer_v6 ? location.v4 : location.v6;

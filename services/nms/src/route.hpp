@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 
 #include "store.hpp"
@@ -42,6 +43,22 @@ struct RouteEnds {
                                                          const RouteChoice& choice,
                                                          const RouteEnds& ends,
                                                          const std::optional<TrsAddresses>& trs);
+
+// Q8, generalised (docs/DECISIONS.md N11): a Direction Request for a PathID whose previous
+// route was direct (Process Code 1 or 2), answered less than `window` ago between the very
+// same observed endpoints, means the ends could not use that route (no Tunnel Response, or
+// the path died at once): NMS then relays instead, when a TRS serves both ends. `fresh` is the
+// route just chosen, `previous` the Route Direction body answered before and its age.
+struct PreviousRoute {
+    const wire::RouteDirection& body;
+    std::chrono::seconds age;
+};
+[[nodiscard]] bool direct_route_failed_before(const wire::RouteDirection& fresh,
+                                              const PreviousRoute& previous,
+                                              std::chrono::seconds window);
+[[nodiscard]] std::optional<RouteChoice> relay_route(const Location& initiator,
+                                                     const Location& responder,
+                                                     const std::optional<TrsAddresses>& trs);
 
 // The endpoint NMS sends to for a node: the observed endpoint of the given family if known,
 // else the most recently seen one.

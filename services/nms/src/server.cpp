@@ -49,7 +49,9 @@ struct NmsServer::KeyEntry {
     std::optional<signaling::Sealer> sealer;
     std::uint32_t block_end = 0;
     Clock::time_point block_reserved_at{};
-    Clock::time_point loaded_at = Clock::now();
+    // The last reload caused by a message that failed authentication: at most one per node
+    // per kKeyReloadInterval, so forged messages cannot turn into a database load each.
+    Clock::time_point mac_reload_at{};
 
     KeyEntry(NodeKey k, crypto::CipherSuite suite) : key(std::move(k)), opener(std::move(suite)) {}
 };
@@ -320,7 +322,6 @@ asio::awaitable<std::shared_ptr<NmsServer::KeyEntry>> NmsServer::key_for(NodeId 
     }
     if (const auto it = keys_.find(node);
         it != keys_.end() && it->second->key.generation == key->generation) {
-        it->second->loaded_at = Clock::now();
         co_return it->second;
     }
     auto opener = crypto::CipherSuite::create(key->cipher, key->key);
@@ -331,6 +332,9 @@ asio::awaitable<std::shared_ptr<NmsServer::KeyEntry>> NmsServer::key_for(NodeId 
     }
     auto entry = std::make_shared<KeyEntry>(std::move(*key), std::move(*opener));
     entry->sealer.emplace(std::move(*sealer), signaling::Side::Set);
+    if (const auto it = keys_.find(node); it != keys_.end()) {
+        entry->mac_reload_at = it->second->mac_reload_at;
+    }
     keys_[node] = entry;
     co_return entry;
 }
@@ -347,8 +351,11 @@ asio::awaitable<void> NmsServer::handle_node_message(Received message) {
     Bytes plaintext(crypto::CipherSuite::max_plaintext_size(message.bytes.size()));
     auto opened = entry->opener.open(message.bytes, plaintext);
     if (!opened.has_value() && opened.error() == crypto::OpenError::BadMac &&
-        Clock::now() - entry->loaded_at > kKeyReloadInterval) {
-        // The node may have logged in again since the key was cached.
+        Clock::now() - entry->mac_reload_at > kKeyReloadInterval) {
+        // The node may have logged in again since the key was cached, however recently that
+        // was: its first message under the new key must not be lost (a Keep Alive is never
+        // sent again).
+        entry->mac_reload_at = Clock::now();
         entry = co_await key_for(node, true);
         if (!entry) {
             drop("unknown_id");
@@ -547,8 +554,8 @@ asio::awaitable<void> NmsServer::direction(std::shared_ptr<KeyEntry> initiator,
         count(header.type, "duplicate_in_progress");
         co_return;
     }
-    if (const auto known = co_await store_.find_path(path);
-        known && known->initiator == initiator_id &&
+    const auto known = co_await store_.find_path(path);
+    if (known && known->initiator == initiator_id &&
         known->transaction_id == header.transaction_id) {
         if (known->state == PathState::Done) {
             auto body = wire::decode_route_direction(known->body);
@@ -624,17 +631,32 @@ asio::awaitable<void> NmsServer::direction(std::shared_ptr<KeyEntry> initiator,
         const auto& p = trs_[trs_index]->peer;
         trs = TrsAddresses{p.node_id, p.ipv4, p.ipv6};
     }
-    const auto choice = choose_route(*initiator_location, *responder_location, trs);
+    auto choice = choose_route(*initiator_location, *responder_location, trs);
     if (!choice) {
-        co_await fail_with(
-            trs_.empty() ? wire::ErrorCode::RelayUnavailable : wire::ErrorCode::PeerUnreachable,
-            "no route: the ends share no address family and no TRS serves both");
+        const auto code =
+            trs_.empty() ? wire::ErrorCode::RelayUnavailable : wire::ErrorCode::PeerUnreachable;
+        co_await fail_with(code,
+                           "no route: the ends share no address family and no TRS serves both");
         co_return;
     }
+    const RouteEnds ends{*initiator_info, *initiator_location, *responder, *responder_location};
+    wire::RouteDirection body = build_route_direction(path, *choice, ends, trs);
+    if (known && known->initiator == initiator_id && known->state == PathState::Done &&
+        config_.direct_retry_s > 0 && choice->code != wire::ProcessCode::Relayed) {
+        const auto previous = wire::decode_route_direction(known->body);
+        if (previous && direct_route_failed_before(body, PreviousRoute{*previous, known->age},
+                                                   std::chrono::seconds(config_.direct_retry_s))) {
+            if (const auto relay = relay_route(*initiator_location, *responder_location, trs)) {
+                spdlog::info(
+                    "route selection path_id={}: the direct route answered {} s ago "
+                    "was not usable; relaying (Q8)",
+                    path, known->age.count());
+                choice = relay;
+                body = build_route_direction(path, *choice, ends, trs);
+            }
+        }
+    }
     const bool relayed = choice->code == wire::ProcessCode::Relayed;
-    wire::RouteDirection body = build_route_direction(
-        path, *choice, {*initiator_info, *initiator_location, *responder, *responder_location},
-        trs);
     body.cipher = settings_.tunnel_cipher;
     body.tunnel_key = random_key_bytes();
     body.temp_key = random_key_bytes();
@@ -675,11 +697,15 @@ asio::awaitable<void> NmsServer::direction(std::shared_ptr<KeyEntry> initiator,
         co_await direct_responder(responder_key, header, body, *to_responder);
     if (responder_error) {
         co_await store_.set_path_state(path, header.transaction_id, PathState::Failed);
-        co_await fail_with(responder_error->code == 0 ? wire::ErrorCode::PeerUnreachable
-                                                      : responder_error->error_code(),
-                           responder_error->reason.empty()
-                               ? request.responder_fqdn + " did not confirm the route"
-                               : responder_error->reason);
+        // Built in their own statements: g++ 12 destroys a temporary made by ?: inside a
+        // co_await operand twice (scripts/lint/co_await_conditional.py).
+        const auto code = responder_error->code == 0 ? wire::ErrorCode::PeerUnreachable
+                                                     : responder_error->error_code();
+        std::string reason = responder_error->reason;
+        if (reason.empty()) {
+            reason = request.responder_fqdn + " did not confirm the route";
+        }
+        co_await fail_with(code, std::move(reason));
         co_return;
     }
 

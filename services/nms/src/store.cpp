@@ -355,7 +355,8 @@ asio::awaitable<std::optional<PathRecord>> Store::find_path(PathId path) {
     auto query = [path](pqxx::connection& c) -> std::optional<PathRecord> {
         pqxx::read_transaction t(c);
         const auto r = t.exec_params(
-            "SELECT initiator, responder, transaction_id, state, body FROM paths"
+            "SELECT initiator, responder, transaction_id, state, body,"
+            " floor(extract(epoch FROM now() - updated_at))::BIGINT FROM paths"
             " WHERE path_id = $1",
             bin(path));
         if (r.empty()) {
@@ -371,6 +372,7 @@ asio::awaitable<std::optional<PathRecord>> Store::find_path(PathId path) {
         p.transaction_id = static_cast<std::uint32_t>(r[0][2].as<std::int64_t>());
         p.state = static_cast<PathState>(r[0][3].as<int>());
         p.body = read_bytes(r[0][4]);
+        p.age = std::chrono::seconds(std::max<std::int64_t>(0, r[0][5].as<std::int64_t>()));
         return p;
     };
     auto task = db_.run(std::move(query));

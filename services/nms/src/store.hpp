@@ -81,7 +81,8 @@ struct PathRecord {
     NodeId responder;
     std::uint32_t transaction_id = 0;
     PathState state = PathState::Pending;
-    Bytes body;  // the encoded Route Direction body
+    Bytes body;                   // the encoded Route Direction body
+    std::chrono::seconds age{0};  // since the row was last written (find_path only)
 };
 
 class Store {

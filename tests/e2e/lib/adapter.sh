@@ -233,6 +233,7 @@ adapter_start() {
     e2e_spawn "$log" "$(ns "$E2E_ADAPTER")" "$CYPHONIC_ADAPTERD" run -c "$dir/$E2E_ADAPTER.yaml" \
         "${set[@]}"
     E2E_ADAPTER_PID=$E2E_LAST_PID
+    e2e_track_daemon "$E2E_LAST_PID" cyphonic-adapterd
     e2e_log "cyphonic-adapterd started (pid $E2E_ADAPTER_PID${set[*]:+, ${set[*]}})"
     adapter_wait_registered 30
 }
@@ -256,6 +257,7 @@ adapter_wait_registered() {
 adapter_stop() {
     local status=0
     [ -n "$E2E_ADAPTER_PID" ] || e2e_fail "adapter_stop: cyphonic-adapterd is not running"
+    e2e_untrack_daemon "$E2E_ADAPTER_PID"
     e2e_stop_pid "$E2E_ADAPTER_PID" 10 || status=$?
     E2E_ADAPTER_PID=""
     [ "$status" -eq 0 ] || e2e_fail "cyphonic-adapterd exited with status $status after SIGTERM"
@@ -265,6 +267,7 @@ adapter_stop() {
 # adapter_kill: SIGKILL, as a crash or a power cut would end it.
 adapter_kill() {
     [ -n "$E2E_ADAPTER_PID" ] || e2e_fail "adapter_kill: cyphonic-adapterd is not running"
+    e2e_untrack_daemon "$E2E_ADAPTER_PID"
     kill -KILL "$E2E_ADAPTER_PID" 2>/dev/null || true
     wait "$E2E_ADAPTER_PID" 2>/dev/null || true
     e2e_log "cyphonic-adapterd killed with SIGKILL (pid $E2E_ADAPTER_PID)"

@@ -117,6 +117,7 @@ cloud_start_service() {
     local log=$E2E_RUN_DIR/logs/$name.log
     e2e_spawn "$log" "$(ns "$E2E_CLOUD")" "$binary" serve -c "$E2E_CLOUD_DIR/$name.yaml"
     pid=$E2E_LAST_PID
+    e2e_track_daemon "$pid" "cyphonic-$name"
     local deadline=$((SECONDS + 30))
     while :; do
         code=$(cloud_http_status "$port" /readyz)

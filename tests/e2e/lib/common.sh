@@ -18,6 +18,8 @@ E2E_PREFIX=""
 E2E_RUN_DIR=""
 E2E_LAST_PID=""
 E2E_PIDS=()
+E2E_DAEMON_PIDS=()           # services and daemons, in start order
+declare -A E2E_DAEMON_NAME=() # PID → name, until the scenario stops or kills it itself
 E2E_HOOKS=()
 E2E_NAMESPACES=()
 
@@ -110,6 +112,47 @@ e2e_track_pid() {
 }
 
 # e2e_same_ip A B: true when A and B are the same address (IPv6 text forms differ).
+# e2e_track_daemon PID NAME: a service or daemon of this run. Unless the scenario settles it
+# itself (e2e_untrack_daemon after stopping or killing it), the EXIT trap checks that it is
+# still alive and exits 0 on SIGTERM, and fails the scenario otherwise: a crash after the last
+# assertion is still a failure.
+e2e_track_daemon() {
+    E2E_DAEMON_PIDS+=("$1")
+    E2E_DAEMON_NAME[$1]=$2
+}
+
+e2e_untrack_daemon() {
+    unset "E2E_DAEMON_NAME[$1]"
+}
+
+# e2e_check_daemons: stops every tracked daemon, newest first; returns 1 (after logging each
+# one) if any had died or did not exit 0 on SIGTERM within 10 s.
+e2e_check_daemons() {
+    local i pid name status bad=0
+    for ((i = ${#E2E_DAEMON_PIDS[@]} - 1; i >= 0; i--)); do
+        pid=${E2E_DAEMON_PIDS[$i]}
+        name=${E2E_DAEMON_NAME[$pid]:-}
+        [ -n "$name" ] || continue
+        unset "E2E_DAEMON_NAME[$pid]"
+        if ! e2e_alive "$pid" || [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ]; then
+            status=0
+            wait "$pid" 2>/dev/null || status=$?
+            printf '[e2e %(%H:%M:%S)T] FAIL: %s (pid %s) died before the end of the scenario, status %s\n' \
+                -1 "$name" "$pid" "$status" >&2
+            bad=1
+            continue
+        fi
+        status=0
+        e2e_stop_pid "$pid" 10 || status=$?
+        if [ "$status" -ne 0 ]; then
+            printf '[e2e %(%H:%M:%S)T] FAIL: %s (pid %s) exited with status %s on SIGTERM\n' \
+                -1 "$name" "$pid" "$status" >&2
+            bad=1
+        fi
+    done
+    return "$bad"
+}
+
 e2e_same_ip() {
     python3 -c 'import ipaddress, sys; sys.exit(ipaddress.ip_address(sys.argv[1]) != ipaddress.ip_address(sys.argv[2]))' "$1" "$2" 2>/dev/null
 }
@@ -185,6 +228,9 @@ e2e_cleanup() {
     local status=$1 pid hook i netns
     trap - EXIT INT TERM
     set +e
+    if ! e2e_check_daemons && [ "$status" -eq 0 ]; then
+        status=1
+    fi
     if [ "$status" -ne 0 ] && [ "$status" -ne "$E2E_SKIP" ] && [ -n "$E2E_RUN_DIR" ]; then
         e2e_dump_logs
     fi

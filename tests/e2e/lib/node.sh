@@ -67,6 +67,7 @@ node_start() {
     local log=$E2E_RUN_DIR/logs/cyphonicd-$name.log
     e2e_spawn "$log" "$(ns "$name")" "$CYPHONICD" run -c "$(node_dir)/$name.yaml"
     E2E_NODE_PID[$name]=$E2E_LAST_PID
+    e2e_track_daemon "$E2E_LAST_PID" "cyphonicd-$name"
     e2e_log "cyphonicd $name started (pid $E2E_LAST_PID)"
     node_wait_registered "$name" 30
 }
@@ -94,6 +95,7 @@ node_stop() {
     local name=$1 status=0
     local pid=${E2E_NODE_PID[$name]:-}
     [ -n "$pid" ] || e2e_fail "node_stop: cyphonicd $name was not started"
+    e2e_untrack_daemon "$pid"
     e2e_stop_pid "$pid" 10 || status=$?
     unset "E2E_NODE_PID[$name]"
     [ "$status" -eq 0 ] || e2e_fail "cyphonicd $name exited with status $status after SIGTERM"
@@ -272,4 +274,44 @@ iperf_longest_stall() {
 iperf_run() {
     iperf_client_start "$@"
     iperf_client_check "$1" "$E2E_LAST_PID"
+}
+
+# pinger_start NAME ADDRESS LOG: a background ping every 0.2 s (at most 2000, about 400 s) with
+# a timestamp on each line, for measuring gaps; stopped at exit.
+pinger_start() {
+    local name=$1 address=$2 log=$3
+    local cmd=(ping -n -D -i 0.2 -W 1 -c 2000)
+    [[ $address == *:* ]] && cmd=(ping -6 -n -D -i 0.2 -W 1 -c 2000)
+    e2e_spawn "$log" "$(ns "$name")" "${cmd[@]}" "$address"
+}
+
+# pinger_first_reply_after LOG EPOCH: seconds (one decimal) from EPOCH (date +%s.%N) to the
+# first reply in LOG at or after it; empty when none came yet.
+pinger_first_reply_after() {
+    awk -v t="$2" -F'[][]' '/bytes from/ && $2 + 0 >= t { printf "%.1f\n", $2 - t; exit }' "$1"
+}
+
+# pinger_replies_between LOG FROM TO: replies in LOG stamped between the two epochs.
+pinger_replies_between() {
+    awk -v a="$2" -v b="$3" -F'[][]' '/bytes from/ && $2 + 0 >= a && $2 + 0 < b { n++ }
+        END { print n + 0 }' "$1"
+}
+
+# outage_expect_recovery PINGER_LOG EPOCH LIMIT_S WHAT: waits up to LIMIT_S after EPOCH for a
+# reply in PINGER_LOG; fails naming WHAT otherwise; prints the seconds it took.
+outage_expect_recovery() {
+    local log=$1 epoch=$2 limit=$3 what=$4 took
+    local deadline=$((SECONDS + limit + 1))
+    while :; do
+        took=$(pinger_first_reply_after "$log" "$epoch")
+        [ -n "$took" ] && break
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            e2e_fail "$what: no ping reply within ${limit}s of the underlay coming back"
+        fi
+        sleep 0.2
+    done
+    if awk -v a="$took" -v b="$limit" 'BEGIN { exit !(a > b) }'; then
+        e2e_fail "$what: the first ping reply came ${took}s after the underlay came back (limit ${limit}s)"
+    fi
+    printf '%s\n' "$took"
 }

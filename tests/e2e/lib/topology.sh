@@ -240,6 +240,51 @@ topo_unblock() {
     printf '%s\n' "$dropped"
 }
 
+# topo_outage ROUTER [ADDRESS]: the router's uplink stops carrying anything (a WAN outage as
+# the ISP would cause it): what comes in on wan0 is dropped before conntrack sees it, what
+# would leave on wan0 is dropped after (so the router's NAT mappings age as they would). With
+# ADDRESS, only UDP to and from that internet address is dropped (a partial outage: the cloud
+# stays reachable).
+topo_outage() {
+    local name=$1 address=${2:-} match=""
+    [ -n "$address" ] && match="meta l4proto udp"
+    in_ns "$name" nft -f - <<EOF || e2e_fail "topology: outage ruleset for $name rejected"
+table ip cyphonic_e2e_outage {
+    chain prerouting {
+        type filter hook prerouting priority raw; policy accept;
+        iifname "wan0" ${address:+ip saddr $address} $match counter drop
+    }
+    chain forward {
+        type filter hook forward priority filter; policy accept;
+        oifname "wan0" ${address:+ip daddr $address} $match counter drop
+    }
+    chain output {
+        type filter hook output priority filter; policy accept;
+        oifname "wan0" ${address:+ip daddr $address} $match counter drop
+    }
+}
+EOF
+    e2e_log "router $name: WAN outage begins${address:+ (UDP to and from $address only)}"
+}
+
+# topo_outage_end ROUTER [restart]: lifts topo_outage; prints how many packets it dropped.
+# With `restart` the router also forgets every connection and NAT mapping first, as a home
+# router that was power-cycled does.
+topo_outage_end() {
+    local name=$1 restart=${2:-} dropped
+    dropped=$(in_ns "$name" nft list table ip cyphonic_e2e_outage 2>/dev/null |
+        awk '/counter packets/ { for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) }
+             END { print n + 0 }')
+    if [ "$restart" = restart ]; then
+        in_ns "$name" conntrack -F >/dev/null 2>&1 ||
+            e2e_fail "topology: conntrack -F failed in $name"
+    fi
+    in_ns "$name" nft delete table ip cyphonic_e2e_outage ||
+        e2e_fail "topology: cannot end the outage at $name"
+    e2e_log "router $name: WAN outage over ($dropped packets dropped${restart:+, NAT mappings forgotten})"
+    printf '%s\n' "$dropped"
+}
+
 # The global addresses of a host's eth0, space-separated.
 topo_addresses() {
     in_ns "$1" ip -o addr show dev eth0 scope global | awk '{print $4}' | tr '\n' ' '

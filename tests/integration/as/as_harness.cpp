@@ -159,10 +159,28 @@ AsHarness::AsHarness(std::vector<std::string> overrides) : overrides_(std::move(
     }
 }
 
+// A server the test did not stop itself must still be alive and exit 0 on SIGTERM: a crash
+// after the last assertion is still a failure.
 AsHarness::~AsHarness() {
-    if (pid_ > 0) {
-        ::kill(pid_, SIGKILL);
-        wait_for(pid_, 5s);
+    if (pid_ <= 0) {
+        return;
+    }
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        ADD_FAILURE() << "cyphonic-as serve died before the end of the test, status "
+                      << (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) << ":\n"
+                      << read_file(log_);
+        return;
+    }
+    ::kill(pid_, SIGTERM);
+    const int code = wait_for(pid_, 15s);
+    if (code != 0) {
+        if (code == -1) {
+            ::kill(pid_, SIGKILL);
+            wait_for(pid_, 5s);
+        }
+        ADD_FAILURE() << "cyphonic-as serve did not exit 0 on SIGTERM (status " << code << "):\n"
+                      << read_file(log_);
     }
 }
 

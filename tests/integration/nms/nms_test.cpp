@@ -286,7 +286,35 @@ TEST_F(NmsTest, ResponderThatNeverConfirmsGivesPeerUnreachable) {
     auto route = direction(*sa, a, b.fqdn);
     ASSERT_FALSE(route.has_value());
     EXPECT_EQ(route.error().code, wire::ErrorCode::PeerUnreachable);
+    EXPECT_NE(route.error().reason.find("did not confirm the route"), std::string::npos)
+        << route.error().reason;
     EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(6));  // D19 short budget
+    // NMS once freed the reason twice right after sending this Error (a g++ 12 coroutine
+    // miscompilation): it must still be alive and serving, and again for a second request.
+    std::this_thread::sleep_for(milliseconds(200));
+    ASSERT_TRUE(nms.process().running()) << nms.process().log();
+    auto again = direction(*sa, a, b.fqdn);
+    ASSERT_FALSE(again.has_value());
+    EXPECT_EQ(again.error().code, wire::ErrorCode::PeerUnreachable);
+    register_ok(*sa, honest(*sa), false);
+    EXPECT_TRUE(nms.process().running());
+}
+
+TEST_F(NmsTest, LoginAgainAtOnceIsAnsweredUnderTheNewKeyWithoutLoss) {
+    NmsProcess nms(dir_, conninfo_, "nms");
+    auto a = enrol_node(conninfo_, "alpha", 0);
+    auto first = session(a, nms.v4());
+    register_ok(*first, honest(*first));  // NMS now holds the first key
+    rotate_key(conninfo_, a);             // logged in again at once: a new NMS key
+    auto fresh = session(a, nms.v4());
+    const auto start = std::chrono::steady_clock::now();
+    register_ok(*fresh, honest(*fresh));
+    // Answered on the first send (the session's next retransmission is 0.5 s later).
+    EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(400));
+    auto ka = run_sync(io_, fresh->keep_alive(milliseconds(400)));
+    EXPECT_TRUE(ka.has_value()) << (ka ? "" : ka.error().describe());
+    const auto text = nms.metrics();
+    EXPECT_EQ(metric(text, R"(cyphonic_nms_dropped_total{reason="bad_mac"})"), 0) << text;
 }
 
 TEST_F(NmsTest, ReplayedAndGarbageDatagramsAreDroppedAndCounted) {
