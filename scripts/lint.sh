@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Style checks: clang-format (no changes allowed) and clang-tidy (STYLE.md §10) over every
-# project source. Needs a configured build dir with compile_commands.json ($1, default build/ci).
+# Style checks over every project source: the coroutine-temporaries lint (the shapes g++ 12
+# miscompiles inside co_await, scripts/lint/co_await_temporaries.py), clang-format (no changes
+# allowed) and clang-tidy (STYLE.md §10). Needs a configured build dir with
+# compile_commands.json ($1, default build/ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build/ci}
 
 mapfile -t sources < <(git ls-files '*.cpp' '*.hpp')
-echo "lint: no ?: in a full-expression with co_await (g++ 12 double free) on ${#sources[@]} files"
-python3 scripts/lint/co_await_conditional.py "${sources[@]}"
+echo "lint: no ?:, braced or by-value-capture temporary in a co_await statement (g++ 12) on" \
+    "${#sources[@]} files"
+python3 scripts/lint/co_await_temporaries.py "${sources[@]}"
 echo "lint: clang-format on ${#sources[@]} files"
 clang-format --dry-run -Werror "${sources[@]}"
 

@@ -698,7 +698,7 @@ asio::awaitable<void> NmsServer::direction(std::shared_ptr<KeyEntry> initiator,
     if (responder_error) {
         co_await store_.set_path_state(path, header.transaction_id, PathState::Failed);
         // Built in their own statements: g++ 12 destroys a temporary made by ?: inside a
-        // co_await operand twice (scripts/lint/co_await_conditional.py).
+        // co_await operand twice (scripts/lint/co_await_temporaries.py).
         const auto code = responder_error->code == 0 ? wire::ErrorCode::PeerUnreachable
                                                      : responder_error->error_code();
         std::string reason = responder_error->reason;

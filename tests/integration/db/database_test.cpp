@@ -70,10 +70,11 @@ TEST(Database, RunsQueriesOnThePoolAndResumesOnTheCaller) {
         asio::co_spawn(
             io,
             [&db, &results, &resumed_on_io, io_thread, i]() -> asio::awaitable<void> {
-                const int v = co_await db.run([i](pqxx::connection& c) {
+                auto query = [i](pqxx::connection& c) {
                     pqxx::read_transaction t(c);
                     return t.exec_params1("SELECT $1::int * 2", i)[0].as<int>();
-                });
+                };
+                const int v = co_await db.run(std::move(query));
                 resumed_on_io = resumed_on_io && std::this_thread::get_id() == io_thread;
                 results.push_back(v);
             },
