@@ -587,6 +587,7 @@ asio::awaitable<void> Adapter::general_node_loop(GnIndex index) {
                 po.path_keepalive = s_.path_keepalive;
                 po.idle = s_.peer_idle;
                 po.renew_before = s_.renew_before;
+                po.reoptimise = s_.reoptimise;
                 po.trs_port = s_.raw.trs_port;
                 gn.paths = std::make_unique<noded::PathManager>(io_, plane_->table(index), po);
                 load_peers(gn);

@@ -54,6 +54,9 @@ void describe_client(app::ConfigSchema& s, ClientConfig& c, const ClientKeyNames
             "seconds without traffic after which a peer's tunnel is torn down");
     s.field("timers.renew_before_s", c.renew_before_s,
             "log in again / reselect the route this many seconds before a key expires (C4)");
+    s.field("timers.reoptimise_s", c.reoptimise_s,
+            "while a path is relayed, try the direct path again this often (5 Hole Punchings; "
+            "§7.7); 0: only once, when the path comes up");
     s.field("log.level", c.log_level, "trace, debug, info, warn, error or off");
 }
 
@@ -145,6 +148,9 @@ ClientSettings resolve_client(ClientConfig& c, const std::optional<std::filesyst
     out.path_keepalive = std::chrono::seconds(c.path_keepalive_s);
     out.peer_idle = std::chrono::seconds(c.peer_idle_s);
     out.renew_before = std::chrono::seconds(c.renew_before_s);
+    check(c.reoptimise_s == 0 || c.reoptimise_s >= 10, "timers.reoptimise_s",
+          "0 (off) or at least 10");
+    out.reoptimise = std::chrono::seconds(c.reoptimise_s);
     return out;
 }
 

@@ -45,6 +45,7 @@ struct ClientConfig {
     std::uint32_t path_keepalive_s = 15;
     std::uint32_t peer_idle_s = 300;
     std::uint32_t renew_before_s = 3600;
+    std::uint32_t reoptimise_s = 60;
     std::string log_level = "info";
 };
 
@@ -67,6 +68,7 @@ struct ClientSettings {
     std::chrono::seconds path_keepalive{15};
     std::chrono::seconds peer_idle{300};
     std::chrono::seconds renew_before{3600};
+    std::chrono::seconds reoptimise{60};
 };
 
 // Fails through `check(ok, key, reason)` (which throws app::ConfigError); relative paths are

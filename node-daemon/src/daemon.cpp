@@ -302,6 +302,7 @@ Expected<void, std::string> Daemon::bring_up_interface() {
     po.path_keepalive = s_.path_keepalive;
     po.idle = s_.peer_idle;
     po.renew_before = s_.renew_before;
+    po.reoptimise = s_.reoptimise;
     po.trs_port = s_.raw.trs_port;
     paths_ = std::make_unique<PathManager>(io_, *data_, po);
     paths_->start();

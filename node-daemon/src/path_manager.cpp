@@ -147,7 +147,8 @@ struct PathManager::Path {  // NOLINT(clang-analyzer-optin.performance.Padding)
     Clock::time_point created = Clock::now();
     std::chrono::system_clock::time_point expires{};
     bool retired = false;
-    bool repeat = false;  // the route of a repeated Direction Request (Q8, N11)
+    bool repeat = false;                // the route of a repeated Direction Request (Q8, N11)
+    Clock::time_point next_optimise{};  // while relayed: the next try of the direct path
 };
 
 // A route selection in progress towards one FQDN; later callers wait for its result.
@@ -648,6 +649,7 @@ void PathManager::mark_up(Path& path) {
                      d.relayed ? "relayed" : "direct", d.to.to_string());
     }
     retire_others(path);
+    path.next_optimise = Clock::now() + options_.reoptimise;
     if (path.initiator && path.relayed) {
         asio::co_spawn(io_, optimise(paths_.at(path.id)), asio::detached);
     }
@@ -721,8 +723,12 @@ asio::awaitable<void> PathManager::punch(std::shared_ptr<Path> path, Endpoint to
 }
 
 asio::awaitable<void> PathManager::optimise(std::shared_ptr<Path> path) {
-    // §7.7: try the direct path; the first ACK from the peer's own address switches to it.
-    auto target = path->punched_from ? path->punched_from : nat_endpoint(*path->rd, true);
+    // §7.7: try the direct path; the first ACK from the peer's own address switches to it. The
+    // initiator does so when the relayed tunnel comes up; later, while the path stays relayed,
+    // either end tries again every timers.reoptimise_s (D-N13), towards the other end's NAT
+    // endpoint, so a path relayed through an outage goes direct again once it can.
+    auto target =
+        path->punched_from ? path->punched_from : nat_endpoint(*path->rd, path->initiator);
     if (!target) {
         co_return;
     }
@@ -800,6 +806,11 @@ void PathManager::tick() {
                              path->peer_fqdn, id.to_hex());
                 reselect.push_back(path->peer_fqdn);
                 continue;
+            }
+            if (path->relayed && !path->optimising && options_.reoptimise.count() > 0 &&
+                now >= path->next_optimise) {
+                path->next_optimise = now + options_.reoptimise;
+                asio::co_spawn(io_, optimise(path), asio::detached);
             }
             const auto d = path->data->destination();
             path->awaiting_ack = true;

@@ -74,7 +74,8 @@ public:
         std::chrono::seconds path_keepalive{15};
         std::chrono::seconds idle{300};
         std::chrono::seconds renew_before{3600};
-        std::uint16_t trs_port = 4700;  // every TRS listens on the deployment's port (§3)
+        std::chrono::seconds reoptimise{60};  // 0: route optimisation only at set-up
+        std::uint16_t trs_port = 4700;        // every TRS listens on the deployment's port (§3)
     };
 
     PathManager(asio::io_context& io, PathTable& data, Options options);

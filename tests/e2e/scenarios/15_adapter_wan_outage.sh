@@ -68,6 +68,11 @@ back=$(date +%s.%N)
 topo_outage_end ra >/dev/null
 took=$(outage_expect_recovery "$pings" "$back" "$recovery_limit_s" "gn1 -> alice after the partial outage")
 e2e_log "gn1 -> alice: pings flow again ${took}s after the block was lifted; relayed=$(adapter_peer_field gn1 alice relayed)"
+# The direct path is possible again: the relayed path must go back to it (timers.reoptimise_s,
+# 60 s, plus a path keepalive round and the 5 punches).
+direct_again() { [ "$(adapter_peer_field gn1 alice relayed)" = false ] && [ "$(node_peer_field alice gn1 path)" = direct ]; }
+e2e_wait_until 90 "gn1 <-> alice direct again after the partial outage" direct_again
+e2e_log "gn1 <-> alice: direct again $(($(date +%s) - ${back%.*}))s after the block was lifted"
 
 # 2. Full: alice's uplink carries nothing.
 sleep 3
