@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
     # toolchain
     build-essential cmake ninja-build pkg-config clang clang-format clang-tidy libclang-rt-14-dev
+    ccache
     # libraries
     libboost-dev libboost-system-dev libssl-dev libpqxx-dev libyaml-cpp-dev libspdlog-dev
     libfmt-dev libcli11-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev

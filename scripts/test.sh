@@ -15,6 +15,17 @@ step() { printf '\n==== %s\n' "$*"; }
 step "dependencies"
 scripts/install-deps.sh
 
+# Compilations are cached across runs on this machine, keyed by their inputs (ccache hashes
+# the preprocessed source and the command line; paths under the checkout are made relative, so
+# another clone of the same commit hits). CYPHONIC_CCACHE=0 turns it off.
+if [ "${CYPHONIC_CCACHE:-1}" != 0 ] && command -v ccache >/dev/null; then
+    export CCACHE_DIR=${CCACHE_DIR:-/var/cache/cyphonic/ccache}
+    export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+    export CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_C_COMPILER_LAUNCHER=ccache
+    mkdir -p "$CCACHE_DIR"
+    ccache --zero-stats >/dev/null
+fi
+
 step "configure and build (ci preset: g++, warnings are errors)"
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$jobs"
@@ -39,3 +50,6 @@ fi
 
 step "all tests (ci build)"
 ctest --preset ci -j "$jobs"
+if [ -n "${CCACHE_DIR:-}" ]; then
+    ccache --show-stats | grep -E 'Hits|Misses' || true
+fi

@@ -1,6 +1,7 @@
 #include "cyphonic/db/database.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <future>
 #include <stdexcept>
 
@@ -48,10 +49,20 @@ Database::Slot& Database::pick() {
     return *best;
 }
 
+namespace {
+// The advisory lock key that serialises creating the migrations table ("cyph").
+constexpr std::int64_t kMigrationLock = 0x63797068;
+}  // namespace
+
 std::vector<int> apply_migrations(pqxx::connection& connection, std::string_view service,
                                   std::span<const Migration> migrations) {
-    try {
+    {
+        // Two runners at once (replicas starting together, AS and NMS migrating one database)
+        // would both pass CREATE TABLE IF NOT EXISTS's check, and the second fail with
+        // "already exists" or a catalogue unique violation. A transaction-scoped advisory lock
+        // makes the second wait until the first has committed the table.
         pqxx::work w(connection);
+        w.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")");
         w.exec(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " service TEXT NOT NULL,"
@@ -60,8 +71,6 @@ std::vector<int> apply_migrations(pqxx::connection& connection, std::string_view
             " applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),"
             " PRIMARY KEY (service, version))");
         w.commit();
-    } catch (const pqxx::unique_violation&) {
-        // Another runner created it between our check and our insert into the catalogue.
     }
     std::vector<const Migration*> ordered;
     for (const auto& m : migrations) {
