@@ -835,27 +835,23 @@ void PathManager::tick() {
 }
 
 void PathManager::reselect_all() {
-    std::set<std::string> peers;
-    for (const auto& [id, path] : paths_) {
-        if (!path->retired && path->rd) {
-            peers.insert(path->peer_fqdn);
-        }
-    }
-    for (const auto& fqdn : peers) {
-        spdlog::info("route selection again after a move peer={}", fqdn);
-        spawn_connect(fqdn, true, false);
-    }
+    reselect_where(false, "after a move");
 }
 
 void PathManager::reselect_unhealthy() {
+    reselect_where(true, "after NMS came back");
+}
+
+void PathManager::reselect_where(bool only_unanswered, std::string_view why) {
     std::set<std::string> peers;
     for (const auto& [id, path] : paths_) {
-        if (!path->retired && path->rd && path->state == Path::State::Up && path->misses > 0) {
+        const bool unanswered = path->state == Path::State::Up && path->misses > 0;
+        if (!path->retired && path->rd && (!only_unanswered || unanswered)) {
             peers.insert(path->peer_fqdn);
         }
     }
     for (const auto& fqdn : peers) {
-        spdlog::info("route selection again after NMS came back peer={}", fqdn);
+        spdlog::info("route selection again {} peer={}", why, fqdn);
         spawn_connect(fqdn, true, false);
     }
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "data_plane.hpp"
@@ -139,6 +140,9 @@ private:
 
     std::shared_ptr<Path> make_path(const wire::RouteDirection& rd, bool initiator);
     void spawn_connect(std::string fqdn, bool force, bool repeat);
+    // Route selection again for every peer with a path (or only those whose path keepalives
+    // went unanswered).
+    void reselect_where(bool only_unanswered, std::string_view why);
     bool send_path_message(Path& path, wire::MessageType type, std::uint8_t flags,
                            std::uint32_t transaction_id, const wire::Body& body,
                            const Endpoint& to);

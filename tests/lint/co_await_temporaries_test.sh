@@ -51,7 +51,7 @@ status=0
 out=$(python3 "$lint" "$dir/bad.cpp") || status=$?
 echo "$out"
 expected=11
-found=$(printf '%s\n' "$out" | grep -c 'in a full-expression with co_await' || true)
+found=$(printf '%s\n' "$out" | awk '/in a full-expression with co_await/ { n++ } END { print n + 0 }')
 if [ "$status" != 1 ] || [ "$found" != "$expected" ]; then
     echo "FAIL: expected exit 1 and $expected findings in bad.cpp, got exit $status and $found" >&2
     exit 1

@@ -116,7 +116,9 @@ bool direct_route_failed_before(const wire::RouteDirection& fresh, const Previou
            old.nat_responder_ipv6 == fresh.nat_responder_ipv6 &&
            old.nat_responder_port == fresh.nat_responder_port &&
            old.initiator_real_ipv4 == fresh.initiator_real_ipv4 &&
-           old.responder_real_ipv4 == fresh.responder_real_ipv4;
+           old.initiator_real_ipv6 == fresh.initiator_real_ipv6 &&
+           old.responder_real_ipv4 == fresh.responder_real_ipv4 &&
+           old.responder_real_ipv6 == fresh.responder_real_ipv6;
 }
 
 std::optional<RouteChoice> relay_route(const Location& initiator, const Location& responder,
